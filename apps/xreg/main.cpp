@@ -1,0 +1,255 @@
+// xreg: runs pipeline files and lists plugins.
+//
+//   xreg run FILE [--set KEY=VALUE]... [--plugin-dir DIR]... [--output DIR] [--quiet]
+//   xreg validate FILE [--set KEY=VALUE]... [--plugin-dir DIR]... [--print]
+//   xreg plugins [--kind KIND] [--plugin-dir DIR]...
+//   xreg plugins show NAME [--kind KIND] [--plugin-dir DIR]...
+//
+// Exit codes: 0 success, 1 a run failed, 2 a usage or configuration error.
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "xreg/errors.hpp"
+#include "xreg/pipeline.hpp"
+#include "xreg/registry.hpp"
+#include "xreg/report.hpp"
+#include "xreg/runner.hpp"
+#include "xreg/sdk/version.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kSuccess = 0;
+constexpr int kRunFailed = 1;
+constexpr int kUsageError = 2;
+
+const char* kUsage =
+    "usage: xreg <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run FILE         run a pipeline file and write its results\n"
+    "  validate FILE    check a pipeline file against the plugins' schemas\n"
+    "  plugins          list the plugins found (plugins show NAME: one in detail)\n"
+    "\n"
+    "xreg <command> --help describes a command's options.\n";
+
+/// Options every command that loads plugins takes.
+po::options_description plugin_options() {
+  po::options_description options("plugin options");
+  options.add_options()(
+      "plugin-dir", po::value<std::vector<std::string>>()->composing(),
+      "folder of plugin libraries, searched after the installed plugins and XREG_PLUGIN_PATH "
+      "(repeatable)");
+  return options;
+}
+
+po::options_description pipeline_options() {
+  po::options_description options("pipeline options");
+  options.add_options()("set", po::value<std::vector<std::string>>()->composing(),
+                        "override a key of the pipeline file: --set train.lr=1e-4 (repeatable)");
+  return options;
+}
+
+std::vector<std::string> strings(const po::variables_map& vm, const char* key) {
+  return vm.count(key) ? vm[key].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+/// Loads every plugin folder once, in search order.
+void load_plugins(xreg::Registry& registry, const std::vector<std::string>& extra) {
+  std::set<std::string> seen;
+  for (const auto& dir : xreg::plugin_search_path(extra)) {
+    std::error_code error;
+    const auto canonical = fs::weakly_canonical(dir, error).string();
+    if (!seen.insert(error ? dir : canonical).second) continue;
+    registry.load_directory(dir);
+  }
+}
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& named,
+                        const po::positional_options_description& positional) {
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(named).positional(positional).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+bool wants_help(const po::variables_map& vm, const po::options_description& options,
+                const char* synopsis) {
+  if (!vm.count("help")) return false;
+  std::cout << synopsis << "\n\n" << options;
+  return true;
+}
+
+xreg::Pipeline load_pipeline(xreg::Registry& registry, const po::variables_map& vm) {
+  if (!vm.count("file")) throw po::error("a pipeline FILE is required");
+  const std::string file = vm["file"].as<std::string>();
+  const toml::table table = xreg::read_pipeline_file(file, strings(vm, "set"));
+  const std::string base_dir = fs::path(file).parent_path().string();
+  auto dirs = strings(vm, "plugin-dir");
+  for (const auto& dir : xreg::pipeline_plugin_paths(table, base_dir.empty() ? "." : base_dir)) {
+    dirs.push_back(dir);
+  }
+  load_plugins(registry, dirs);
+  return xreg::validate_pipeline(table, file, registry);
+}
+
+int run_command(const std::vector<std::string>& args) {
+  po::options_description options("run options");
+  options.add_options()("help,h", "describe this command")("output,o", po::value<std::string>(),
+                                                           "output folder (default: [run] output)")(
+      "quiet,q", "print only the results table");
+  options.add(pipeline_options()).add(plugin_options());
+  po::options_description all;
+  all.add(options).add_options()("file", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  const auto vm = parse(args, all, positional);
+  if (wants_help(vm, options,
+                 "usage: xreg run FILE [options]\n\nRuns every trial of a pipeline "
+                 "and writes its results to the output folder.")) {
+    return kSuccess;
+  }
+  xreg::Registry registry;
+  const xreg::Pipeline pipeline = load_pipeline(registry, vm);
+  const std::string output =
+      vm.count("output") ? vm["output"].as<std::string>() : pipeline.run.string("output");
+  xreg::RunOptions run_options;
+  if (!vm.count("quiet")) run_options.log = &std::cerr;
+  const xreg::RunReport report = xreg::run_pipeline(pipeline, registry, run_options);
+  xreg::write_report(pipeline, registry, report, output);
+  std::cout << xreg::results_table(report);
+  if (!vm.count("quiet")) std::cerr << "results written to " << output << "\n";
+  return kSuccess;
+}
+
+int validate_command(const std::vector<std::string>& args) {
+  po::options_description options("validate options");
+  options.add_options()("help,h", "describe this command")(
+      "print", "print the resolved pipeline, every default filled in");
+  options.add(pipeline_options()).add(plugin_options());
+  po::options_description all;
+  all.add(options).add_options()("file", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  const auto vm = parse(args, all, positional);
+  if (wants_help(vm, options,
+                 "usage: xreg validate FILE [options]\n\nChecks a pipeline file "
+                 "against the plugins' schemas without running it.")) {
+    return kSuccess;
+  }
+  xreg::Registry registry;
+  const xreg::Pipeline pipeline = load_pipeline(registry, vm);
+  if (vm.count("print")) {
+    std::cout << xreg::resolved_toml(pipeline);
+  } else {
+    std::cout << pipeline.file << ": valid\n";
+  }
+  return kSuccess;
+}
+
+void print_plugin(const xreg::PluginInfo& info) {
+  std::cout << xreg::kind_name(info.kind) << " " << info.name << " " << info.version << "\n  "
+            << info.summary << "\n  library: " << info.library_path
+            << "\n  build: " << info.build_stamp << "\n";
+  if (info.schema.empty()) {
+    std::cout << "  parameters: none\n";
+    return;
+  }
+  std::cout << "  parameters:\n";
+  for (const auto& p : info.schema) {
+    std::cout << "    " << p.name << " (" << xreg::type_name(p.type)
+              << ") = " << (p.default_value ? xreg::to_toml_text(*p.default_value) : "<required>");
+    if (!p.choices.empty()) {
+      std::cout << "  one of:";
+      for (const auto& c : p.choices) std::cout << " " << c;
+    }
+    std::cout << "\n        " << p.doc << "\n";
+  }
+}
+
+int plugins_command(const std::vector<std::string>& args) {
+  po::options_description options("plugins options");
+  options.add_options()("help,h", "describe this command")(
+      "kind", po::value<std::string>(),
+      "only plugins of this kind: model, regularizer, "
+      "explainer or metric");
+  options.add(plugin_options());
+  po::options_description all;
+  all.add(options).add_options()("words", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("words", -1);
+  const auto vm = parse(args, all, positional);
+  if (wants_help(vm, options,
+                 "usage: xreg plugins [options]\n       xreg plugins show NAME "
+                 "[options]\n\nLists the plugins found, or shows one with its "
+                 "parameters, types, defaults and docs.")) {
+    return kSuccess;
+  }
+  const auto words = strings(vm, "words");
+  const bool show = !words.empty() && words[0] == "show";
+  if ((show && words.size() != 2) || (!show && !words.empty())) {
+    throw po::error("expected 'xreg plugins' or 'xreg plugins show NAME'");
+  }
+  const bool by_kind = vm.count("kind") > 0;
+  const xreg_kind kind =
+      by_kind ? xreg::kind_from_name(vm["kind"].as<std::string>()) : XREG_KIND_MODEL;
+  xreg::Registry registry;
+  load_plugins(registry, strings(vm, "plugin-dir"));
+  if (show) {
+    const xreg::PluginInfo* info =
+        by_kind ? registry.find(kind, words[1]) : registry.find_any(words[1]);
+    if (!info) throw xreg::ConfigError("no plugin named '" + words[1] + "'");
+    print_plugin(*info);
+    return kSuccess;
+  }
+  for (const xreg::PluginInfo* info : registry.list()) {
+    if (by_kind && info->kind != kind) continue;
+    std::cout << std::left << std::setw(12) << xreg::kind_name(info->kind) << std::setw(24)
+              << info->name << std::setw(9) << info->version << info->summary << "\n";
+  }
+  return kSuccess;
+}
+
+int dispatch(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? kUsageError : kSuccess;
+  }
+  if (args[0] == "--version") {
+    std::cout << "xreg " << XREG_SDK_VERSION << " (plugin ABI " << XREG_ABI_MAJOR << "."
+              << XREG_ABI_MINOR << ")\n";
+    return kSuccess;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "run") return run_command(args);
+  if (command == "validate") return validate_command(args);
+  if (command == "plugins") return plugins_command(args);
+  std::cerr << "xreg: unknown command '" << command << "'\n" << kUsage;
+  return kUsageError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const po::error& e) {
+    std::cerr << "xreg: " << e.what() << " (see xreg --help)\n";
+    return kUsageError;
+  } catch (const xreg::ConfigError& e) {
+    std::cerr << "xreg: " << xreg::first_line(e.what()) << "\n";
+    return kUsageError;
+  } catch (const std::exception& e) {
+    std::cerr << "xreg: " << xreg::first_line(e.what()) << "\n";
+    return kRunFailed;
+  }
+}

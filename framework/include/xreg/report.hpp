@@ -1,0 +1,28 @@
+#pragma once
+/// What a run leaves in its output folder, every file written atomically (a temporary file in
+/// the same folder, then a rename), so a crash never leaves a half-written result:
+///   pipeline.resolved.toml  the pipeline with every default filled in
+///   plugins.json            name, kind, version, library and build stamp of each plugin used
+///   metrics_trials.csv      one row per trial, metric and output
+///   metrics.csv             one row per metric and output: mean and SD over trials
+///   metrics.json            both of the above, and the training record of each trial
+
+#include <string>
+
+#include "xreg/pipeline.hpp"
+#include "xreg/registry.hpp"
+#include "xreg/runner.hpp"
+
+namespace xreg {
+
+/// Writes `content` to `path` atomically. Throws RunError naming the file on failure.
+void write_file_atomically(const std::string& path, const std::string& content);
+
+/// Writes the run's files into `folder` (created if needed).
+void write_report(const Pipeline& pipeline, const Registry& registry, const RunReport& report,
+                  const std::string& folder);
+
+/// The aggregated metrics as an aligned text table for the terminal.
+std::string results_table(const RunReport& report);
+
+}  // namespace xreg

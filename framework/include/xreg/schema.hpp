@@ -1,0 +1,48 @@
+#pragma once
+/// Parameter schemas, for plugins (read from their C descriptors) and for the host's own
+/// pipeline sections, and the validation of a TOML table against one.
+
+#include <toml++/toml.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "xreg/sdk/abi.h"
+#include "xreg/sdk/params.hpp"
+
+namespace xreg {
+
+/// One parameter: the C++ copy of an xreg_param_spec.
+struct ParamSchema {
+  std::string name;
+  xreg_param_type type = XREG_PARAM_FLOAT;
+  std::optional<Params::Value> default_value;  ///< none: required
+  std::string doc;
+  std::vector<std::string> choices;  ///< allowed strings; empty: any
+};
+
+using Schema = std::vector<ParamSchema>;
+
+/// "bool", "integer", "float", "string", "list of integers", ...
+const char* type_name(xreg_param_type type);
+
+/// Converts a TOML node to a value of `type`; an integer is accepted where a float is
+/// expected. Returns nothing when the node has another type.
+std::optional<Params::Value> to_value(const toml::node& node, xreg_param_type type);
+
+/// Parses a default written as a TOML value ("0.1", "[100, 100]", "\"adam\"").
+/// Throws std::invalid_argument when it is not a valid value of `type`.
+Params::Value parse_default(const std::string& toml_text, xreg_param_type type);
+
+/// Reads an xreg_param_spec array of `count` entries laid out with stride `size`.
+/// Throws std::invalid_argument on a malformed spec (bad type, unparsable default).
+Schema schema_from_specs(const xreg_param_spec* specs, uint32_t count, uint32_t size);
+
+/// The value as TOML text, as it appears in a resolved pipeline file.
+std::string to_toml_text(const Params::Value& value);
+
+/// Inserts `value` into `table` under `key`.
+void insert_value(toml::table& table, const std::string& key, const Params::Value& value);
+
+}  // namespace xreg

@@ -1,0 +1,59 @@
+#pragma once
+/// The training loop: minibatches from a reshuffling stream, a separate regularization batch
+/// stream, Adam or SGD, early stopping on the validation objective with patience, and the
+/// best weights restored at the end (ExpO's protocol, reference protocol §1.2–§1.5).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xreg/sdk/data.hpp"
+#include "xreg/sdk/model.hpp"
+#include "xreg/sdk/params.hpp"
+#include "xreg/sdk/regularizer.hpp"
+
+namespace xreg {
+
+/// One regularizer of a pipeline with the host's settings of its slot.
+struct WeightedRegularizer {
+  std::string name;
+  std::shared_ptr<Regularizer> regularizer;
+  double weight = 1.0;            ///< absolute weight, or c of the relative mode
+  bool relative = false;          ///< calibrate w = c * L_model(val) / R(10% of val) once at start
+  int64_t batch_size = 16;        ///< points per regularization batch
+  double effective_weight = 0.0;  ///< the weight used: `weight`, or the calibrated one
+};
+
+struct TrainResult {
+  int64_t epochs = 0;       ///< epochs run
+  int64_t best_epoch = -1;  ///< epoch whose weights were kept (-1: the last)
+  double best_validation_objective = 0.0;
+  double seconds = 0.0;
+};
+
+/// The model's loss for its outputs on targets y: MSE (regression), sigmoid cross-entropy on
+/// one logit (binary), softmax cross-entropy (multiclass). Mean over the batch.
+torch::Tensor task_loss(const torch::Tensor& output, const torch::Tensor& y, Task task);
+
+/// Endless minibatches of indices into n points: a permutation consumed in order, redrawn
+/// when fewer than `batch` indices remain (ExpO's BatchManager). Seeded by (ctx seed, stream).
+class BatchStream {
+ public:
+  BatchStream(int64_t n, int64_t batch, const Context& ctx, std::string stream);
+  torch::Tensor next();
+
+ private:
+  void reshuffle();
+  int64_t n_, batch_, position_ = 0, shuffles_ = 0;
+  const Context& ctx_;
+  std::string stream_;
+  torch::Tensor order_;
+};
+
+/// Trains `model` on `train` with `settings` (validated against train_schema()), stopping
+/// early on `validation`. Sets each regularizer's effective weight.
+TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regularizers,
+                        const Dataset& train, const Dataset& validation, const Params& settings,
+                        const Context& ctx);
+
+}  // namespace xreg

@@ -1,0 +1,217 @@
+#include "xreg/report.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "xreg/errors.hpp"
+
+namespace xreg {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string number(double value) {
+  if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
+  char text[32];
+  std::snprintf(text, sizeof text, "%.10g", value);
+  return text;
+}
+
+std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string output_label(int64_t output) { return output < 0 ? "" : std::to_string(output); }
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += (c == '"') ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string summary_json(const MetricSummary& m) {
+  return "{\"metric\": " + json_string(m.metric) +
+         ", \"output\": " + (m.output < 0 ? "null" : std::to_string(m.output)) +
+         ", \"mean\": " + json_number(m.mean) + ", \"sd\": " + json_number(m.sd) +
+         ", \"n\": " + std::to_string(m.count) + "}";
+}
+
+std::string trials_csv(const RunReport& report) {
+  std::string csv = "trial,metric,output,mean,sd,points\n";
+  for (const auto& trial : report.trials) {
+    for (const auto& m : trial.metrics) {
+      csv += std::to_string(trial.trial) + "," + csv_field(m.metric) + "," +
+             output_label(m.output) + "," + number(m.mean) + "," + number(m.sd) + "," +
+             std::to_string(m.count) + "\n";
+    }
+  }
+  return csv;
+}
+
+std::string aggregate_csv(const RunReport& report) {
+  std::string csv = "metric,output,mean,sd,trials\n";
+  for (const auto& m : report.aggregate) {
+    csv += csv_field(m.metric) + "," + output_label(m.output) + "," + number(m.mean) + "," +
+           number(m.sd) + "," + std::to_string(m.count) + "\n";
+  }
+  return csv;
+}
+
+template <class T, class Format>
+std::string json_list(const std::vector<T>& items, Format format, const std::string& indent) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += (i ? ",\n" : "\n") + indent + "  " + format(items[i]);
+  }
+  return out + (items.empty() ? "]" : "\n" + indent + "]");
+}
+
+std::string trial_json(const TrialReport& trial) {
+  std::string out = "{\"trial\": " + std::to_string(trial.trial) +
+                    ", \"trained\": " + (trial.trained ? "true" : "false");
+  if (trial.trained) {
+    out += ", \"epochs\": " + std::to_string(trial.training.epochs) +
+           ", \"best_epoch\": " + std::to_string(trial.training.best_epoch) +
+           ", \"best_validation_objective\": " +
+           json_number(trial.training.best_validation_objective) +
+           ", \"train_seconds\": " + json_number(trial.training.seconds);
+  }
+  out += ", \"notes\": " + json_list(trial.notes, json_string, "    ");
+  out += ", \"metrics\": " + json_list(trial.metrics, summary_json, "    ") + "}";
+  return out;
+}
+
+std::string metrics_json(const Pipeline& pipeline, const RunReport& report) {
+  return "{\n  \"pipeline\": " + json_string(pipeline.file) +
+         ",\n  \"aggregate\": " + json_list(report.aggregate, summary_json, "  ") +
+         ",\n  \"trials\": " + json_list(report.trials, trial_json, "  ") + "\n}\n";
+}
+
+std::vector<const PluginInfo*> plugins_used(const Pipeline& pipeline, const Registry& registry) {
+  std::vector<const PluginInfo*> used;
+  auto add = [&](xreg_kind kind, const std::vector<PluginConfig>& slots) {
+    for (const auto& slot : slots) {
+      const PluginInfo* info = registry.find(kind, slot.plugin);
+      if (info && std::find(used.begin(), used.end(), info) == used.end()) used.push_back(info);
+    }
+  };
+  add(XREG_KIND_MODEL, {pipeline.model});
+  add(XREG_KIND_REGULARIZER, pipeline.regularizers);
+  add(XREG_KIND_EXPLAINER, pipeline.explainers);
+  add(XREG_KIND_METRIC, pipeline.metrics);
+  return used;
+}
+
+std::string plugins_json(const Pipeline& pipeline, const Registry& registry) {
+  auto format = [](const PluginInfo* p) {
+    return "{\"kind\": " + json_string(kind_name(p->kind)) + ", \"name\": " + json_string(p->name) +
+           ", \"version\": " + json_string(p->version) +
+           ", \"library\": " + json_string(p->library_path) +
+           ", \"build\": " + json_string(p->build_stamp) + "}";
+  };
+  return json_list(plugins_used(pipeline, registry), format, "") + "\n";
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  const fs::path target(path);
+  std::random_device entropy;
+  const fs::path temporary = target.parent_path() / ("." + target.filename().string() + ".tmp" +
+                                                     std::to_string(entropy()));
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(temporary, ignored);
+      throw RunError(path + ": cannot write: " + std::strerror(errno));
+    }
+  }
+  std::error_code error;
+  fs::rename(temporary, target, error);
+  if (error) {
+    fs::remove(temporary, error);
+    throw RunError(path + ": cannot replace: " + error.message());
+  }
+}
+
+void write_report(const Pipeline& pipeline, const Registry& registry, const RunReport& report,
+                  const std::string& folder) {
+  std::error_code error;
+  fs::create_directories(folder, error);
+  if (error) throw RunError(folder + ": cannot create the output folder: " + error.message());
+  const fs::path dir(folder);
+  write_file_atomically((dir / "pipeline.resolved.toml").string(), resolved_toml(pipeline));
+  write_file_atomically((dir / "plugins.json").string(), plugins_json(pipeline, registry));
+  write_file_atomically((dir / "metrics_trials.csv").string(), trials_csv(report));
+  write_file_atomically((dir / "metrics.csv").string(), aggregate_csv(report));
+  write_file_atomically((dir / "metrics.json").string(), metrics_json(pipeline, report));
+}
+
+std::string results_table(const RunReport& report) {
+  std::vector<std::vector<std::string>> rows{{"metric", "output", "mean", "sd", "trials"}};
+  for (const auto& m : report.aggregate) {
+    rows.push_back(
+        {m.metric, output_label(m.output), number(m.mean), number(m.sd), std::to_string(m.count)});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::ostringstream out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      out << (c ? "  " : "") << (c == 0 ? std::left : std::right) << std::setw(int(width[c]))
+          << rows[r][c];
+    }
+    out << '\n';
+    if (r == 0) {
+      size_t total = 0;
+      for (size_t w : width) total += w + 2;
+      out << std::string(total - 2, '-') << '\n';
+    }
+  }
+  return out.str();
+}
+
+}  // namespace xreg

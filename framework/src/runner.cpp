@@ -1,0 +1,189 @@
+#include "xreg/runner.hpp"
+
+#include <torch/utils.h>
+
+#include <cmath>
+#include <map>
+#include <ostream>
+
+#include "xreg/data_loading.hpp"
+#include "xreg/errors.hpp"
+#include "xreg/sdk/context.hpp"
+#include "xreg/sdk/explainer.hpp"
+#include "xreg/sdk/metric.hpp"
+
+namespace xreg {
+
+namespace {
+
+Dataset to_device(Dataset data, torch::Device device) {
+  data.points.x = data.points.x.to(device);
+  if (data.points.y.defined()) data.points.y = data.points.y.to(device);
+  data.points.index = data.points.index.to(device);
+  return data;
+}
+
+Context trial_context(const Pipeline& pipeline, int64_t trial, std::ostream* log) {
+  Context ctx;
+  ctx.seed = stream_seed(static_cast<uint64_t>(pipeline.run.integer("seed")), "trial", trial);
+  try {
+    ctx.device = torch::Device(pipeline.run.string("device"));
+  } catch (const std::exception&) {
+    throw ConfigError(pipeline.file +
+                      ": [run] device: expected a device such as \"cpu\" or "
+                      "\"cuda:0\", found '" +
+                      pipeline.run.string("device") + "'");
+  }
+  ctx.dtype = pipeline.run.string("dtype") == "float64" ? torch::kDouble : torch::kFloat;
+  ctx.max_rows_per_pass = pipeline.run.integer("max_rows_per_pass");
+  if (log) {
+    ctx.log_sink = [log](LogLevel level, const std::string& line) {
+      if (level != LogLevel::debug) *log << line << '\n';
+    };
+  }
+  return ctx;
+}
+
+template <class T>
+std::shared_ptr<T> create(const Registry& registry, const PluginConfig& slot) {
+  return registry.create<T>(slot.plugin, slot.params);
+}
+
+std::vector<WeightedRegularizer> make_regularizers(const Pipeline& pipeline,
+                                                   const Registry& registry) {
+  std::vector<WeightedRegularizer> all;
+  for (const auto& slot : pipeline.regularizers) {
+    WeightedRegularizer r;
+    r.name = slot.plugin + "#" + std::to_string(all.size());
+    r.regularizer = create<Regularizer>(registry, slot);
+    r.weight = slot.host.real("weight");
+    r.relative = slot.host.string("weight_mode") == "relative";
+    r.batch_size = slot.host.integer("batch_size");
+    all.push_back(std::move(r));
+  }
+  return all;
+}
+
+std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Registry& registry,
+                                            Model& model, const SplitData& data,
+                                            const Context& ctx) {
+  const Dataset& test = data.test;
+  if (test.size() == 0)
+    throw ConfigError(pipeline.file + ": the data have no test split to evaluate on");
+  struct Explained {
+    std::string name;
+    std::shared_ptr<Explainer> explainer;
+    Explanation explanation;
+  };
+  std::vector<Explained> explained;
+  for (const auto& slot : pipeline.explainers) {
+    auto explainer = create<Explainer>(registry, slot);
+    explainer->fit(model, data.train, ctx);
+    Explanation explanation = explainer->explain(model, test.points, ctx);
+    explained.push_back({slot.plugin, explainer, std::move(explanation)});
+  }
+  std::vector<MetricSummary> summaries;
+  for (const auto& slot : pipeline.metrics) {
+    auto metric = create<Metric>(registry, slot);
+    if (!metric->needs_explainer()) {
+      MetricInput input{model, test.points, test.task};
+      auto rows = summarize(slot.plugin, metric->evaluate(input, ctx).values);
+      summaries.insert(summaries.end(), rows.begin(), rows.end());
+      continue;
+    }
+    if (explained.empty()) {
+      throw ConfigError(slot.where + ": metric '" + slot.plugin +
+                        "' scores explanations; add an [[explainer]]");
+    }
+    for (auto& e : explained) {
+      MetricInput input{model, test.points, test.task, e.explainer.get(), &e.explanation};
+      auto rows = summarize(e.name + "/" + slot.plugin, metric->evaluate(input, ctx).values);
+      summaries.insert(summaries.end(), rows.begin(), rows.end());
+    }
+  }
+  return summaries;
+}
+
+TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_t trial,
+                      std::ostream* log) {
+  const Context ctx = trial_context(pipeline, trial, log);
+  const uint64_t seed = static_cast<uint64_t>(pipeline.run.integer("seed"));
+  SplitData data = load_splits(pipeline.data, pipeline.base_dir, seed, trial, ctx.dtype);
+  data.train = to_device(std::move(data.train), ctx.device);
+  data.val = to_device(std::move(data.val), ctx.device);
+  data.test = to_device(std::move(data.test), ctx.device);
+  const Dataset& shape_source = data.test.size() > 0 ? data.test : data.train;
+
+  TrialReport report;
+  report.trial = trial;
+  report.notes = data.notes;
+  torch::manual_seed(stream_seed(seed, "init", trial));
+  auto model = create<Model>(registry, pipeline.model);
+  auto input = shape_source.points.x.sizes().slice(1).vec();
+  model->build(ModelShape{input, shape_source.outputs, shape_source.task}, ctx);
+
+  auto regularizers = make_regularizers(pipeline, registry);
+  if (pipeline.train.boolean("enabled") && model->trainable() && !model->parameters().empty()) {
+    report.training = train_model(*model, regularizers, data.train, data.val, pipeline.train, ctx);
+    report.trained = true;
+    for (const auto& r : regularizers) {
+      report.notes.push_back("regularizer " + r.name + " weight " +
+                             std::to_string(r.effective_weight));
+    }
+  }
+  model->set_training(false);
+  report.metrics = evaluate_metrics(pipeline, registry, *model, data, ctx);
+  return report;
+}
+
+std::vector<MetricSummary> aggregate_trials(const std::vector<TrialReport>& trials) {
+  std::map<std::pair<std::string, int64_t>, std::vector<double>> means;
+  std::vector<std::pair<std::string, int64_t>> order;
+  for (const auto& trial : trials) {
+    for (const auto& m : trial.metrics) {
+      auto key = std::make_pair(m.metric, m.output);
+      if (!means.count(key)) order.push_back(key);
+      means[key].push_back(m.mean);
+    }
+  }
+  std::vector<MetricSummary> all;
+  for (const auto& key : order) {
+    auto values = torch::tensor(means[key], torch::kDouble);
+    for (const auto& s : summarize(key.first, values)) {
+      all.push_back({key.first, key.second, s.mean, s.sd, s.count});
+    }
+  }
+  return all;
+}
+
+}  // namespace
+
+std::vector<MetricSummary> summarize(const std::string& metric, const torch::Tensor& values) {
+  auto v = values.detach().to(torch::kCPU, torch::kDouble);
+  const bool per_output = v.dim() == 2;
+  if (!per_output) v = v.reshape({-1, 1});
+  const int64_t n = v.size(0);
+  std::vector<MetricSummary> rows;
+  for (int64_t k = 0; k < v.size(1); ++k) {
+    auto column = v.select(1, k);
+    const double sd = n > 1 ? column.std(/*unbiased=*/true).item<double>() : 0.0;
+    rows.push_back({metric, per_output ? k : -1, column.mean().item<double>(), sd, n});
+  }
+  return rows;
+}
+
+RunReport run_pipeline(const Pipeline& pipeline, const Registry& registry,
+                       const RunOptions& options) {
+  const int64_t threads = pipeline.run.integer("threads");
+  if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
+  RunReport report;
+  const int64_t trials = pipeline.run.integer("trials");
+  for (int64_t trial = 0; trial < trials; ++trial) {
+    if (options.log) *options.log << "trial " << trial + 1 << "/" << trials << '\n';
+    report.trials.push_back(run_trial(pipeline, registry, trial, options.log));
+  }
+  report.aggregate = aggregate_trials(report.trials);
+  return report;
+}
+
+}  // namespace xreg

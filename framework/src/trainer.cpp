@@ -1,0 +1,181 @@
+#include "xreg/trainer.hpp"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/sgd.h>
+
+#include <chrono>
+#include <limits>
+
+#include "xreg/errors.hpp"
+
+namespace xreg {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor task_loss(const torch::Tensor& output, const torch::Tensor& y, Task task) {
+  switch (task) {
+    case Task::regression:
+      return F::mse_loss(output, y.reshape(output.sizes()).to(output.dtype()));
+    case Task::binary:
+      return F::binary_cross_entropy_with_logits(output.select(1, 0), y.to(output.dtype()));
+    case Task::multiclass:
+      return F::cross_entropy(output, y.to(torch::kLong));
+  }
+  throw std::logic_error("unknown task");
+}
+
+BatchStream::BatchStream(int64_t n, int64_t batch, const Context& ctx, std::string stream)
+    : n_(n), batch_(std::min(batch, n)), ctx_(ctx), stream_(std::move(stream)) {
+  reshuffle();
+}
+
+void BatchStream::reshuffle() {
+  auto generator = ctx_.generator(stream_, 0, shuffles_++);
+  order_ = torch::randperm(n_, generator, torch::TensorOptions(torch::kLong));
+  position_ = 0;
+}
+
+torch::Tensor BatchStream::next() {
+  if (position_ + batch_ > n_) reshuffle();
+  auto indices = order_.slice(0, position_, position_ + batch_);
+  position_ += batch_;
+  return indices.to(ctx_.device);
+}
+
+namespace {
+
+Batch rows(const Dataset& data, const torch::Tensor& indices) {
+  return Batch{data.points.x.index_select(0, indices), data.points.y.index_select(0, indices),
+               data.points.index.index_select(0, indices)};
+}
+
+/// A random 10% of the validation set (at least one point), fresh for every `draw`.
+Batch validation_sample(const Dataset& validation, int64_t draw, const Context& ctx) {
+  const int64_t n = validation.size();
+  auto generator = ctx.generator("validation_regularization", 0, draw);
+  auto order = torch::randperm(n, generator, torch::TensorOptions(torch::kLong));
+  auto chosen = order.slice(0, 0, std::max<int64_t>(1, n / 10)).to(validation.points.x.device());
+  return rows(validation, chosen);
+}
+
+double model_loss(Model& model, const Dataset& data) {
+  torch::NoGradGuard no_grad;
+  return task_loss(model.forward(data.points.x), data.points.y, data.task).item<double>();
+}
+
+/// Model loss on the whole validation set plus each weighted penalty on a fresh 10% of it.
+double validation_objective(Model& model, std::vector<WeightedRegularizer>& regularizers,
+                            const Dataset& validation, int64_t draw, const Context& ctx) {
+  double objective = model_loss(model, validation);
+  for (auto& slot : regularizers) {
+    auto sample = validation_sample(validation, draw, ctx);
+    // Penalties may differentiate the model internally (input gradients), so no NoGradGuard.
+    objective +=
+        slot.effective_weight * slot.regularizer->penalty(model, sample, draw, ctx).item<double>();
+  }
+  return objective;
+}
+
+void calibrate_weights(Model& model, std::vector<WeightedRegularizer>& regularizers,
+                       const Dataset& validation, const Context& ctx) {
+  for (auto& slot : regularizers) {
+    slot.effective_weight = slot.weight;
+    if (!slot.relative) continue;
+    if (validation.size() == 0) {
+      throw ConfigError("regularizer '" + slot.name +
+                        "': weight_mode = \"relative\" needs a validation split");
+    }
+    const double loss = model_loss(model, validation);
+    const double penalty =
+        slot.regularizer->penalty(model, validation_sample(validation, -1, ctx), -1, ctx)
+            .item<double>();
+    slot.effective_weight = penalty > 0 ? slot.weight * loss / penalty : slot.weight;
+  }
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& params,
+                                                        const Params& settings) {
+  const double lr = settings.real("lr"), decay = settings.real("weight_decay");
+  if (settings.string("optimizer") == "sgd") {
+    return std::make_unique<torch::optim::SGD>(
+        params,
+        torch::optim::SGDOptions(lr).momentum(settings.real("momentum")).weight_decay(decay));
+  }
+  return std::make_unique<torch::optim::Adam>(params,
+                                              torch::optim::AdamOptions(lr).weight_decay(decay));
+}
+
+std::vector<torch::Tensor> snapshot(Model& model) {
+  std::vector<torch::Tensor> copy;
+  for (const auto& t : model.state()) copy.push_back(t.detach().clone());
+  return copy;
+}
+
+void restore(Model& model, const std::vector<torch::Tensor>& saved) {
+  torch::NoGradGuard no_grad;
+  auto state = model.state();
+  for (size_t i = 0; i < state.size(); ++i) state[i].copy_(saved[i]);
+}
+
+}  // namespace
+
+TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regularizers,
+                        const Dataset& train, const Dataset& validation, const Params& settings,
+                        const Context& ctx) {
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t batch_size = settings.integer("batch_size");
+  const int64_t max_epochs = settings.integer("max_epochs");
+  const int64_t min_epochs = settings.integer("min_epochs");
+  const int64_t patience = settings.integer("patience");
+  const double tol = settings.real("tol");
+  if (train.size() == 0) throw ConfigError("training needs a non-empty training split");
+
+  model.set_training(false);
+  calibrate_weights(model, regularizers, validation, ctx);
+  auto optimizer = make_optimizer(model.parameters(), settings);
+  BatchStream model_batches(train.size(), batch_size, ctx, "minibatch");
+  std::vector<BatchStream> regularization_batches;
+  for (const auto& slot : regularizers) {
+    regularization_batches.emplace_back(train.size(), slot.batch_size, ctx,
+                                        "regularization_batch/" + slot.name);
+  }
+  const int64_t steps_per_epoch = std::max<int64_t>(1, train.size() / batch_size);
+  const bool early_stopping = validation.size() > 0;
+
+  TrainResult result;
+  result.best_validation_objective = std::numeric_limits<double>::infinity();
+  std::vector<torch::Tensor> best_state;
+  int64_t step = 0;
+  for (int64_t epoch = 0; epoch < max_epochs; ++epoch) {
+    if (early_stopping && epoch - result.best_epoch > patience && epoch > min_epochs) break;
+    model.set_training(true);
+    for (int64_t s = 0; s < steps_per_epoch; ++s, ++step) {
+      optimizer->zero_grad();
+      const Batch batch = rows(train, model_batches.next());
+      auto loss = task_loss(model.forward(batch.x), batch.y, train.task);
+      for (size_t r = 0; r < regularizers.size(); ++r) {
+        const Batch regularization_batch = rows(train, regularization_batches[r].next());
+        loss =
+            loss + regularizers[r].effective_weight *
+                       regularizers[r].regularizer->penalty(model, regularization_batch, step, ctx);
+      }
+      loss.backward();
+      optimizer->step();
+    }
+    model.set_training(false);
+    result.epochs = epoch + 1;
+    if (!early_stopping) continue;
+    const double objective = validation_objective(model, regularizers, validation, epoch, ctx);
+    if (objective < result.best_validation_objective - tol) {
+      result.best_validation_objective = objective;
+      result.best_epoch = epoch;
+      best_state = snapshot(model);
+    }
+  }
+  if (!best_state.empty()) restore(model, best_state);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace xreg

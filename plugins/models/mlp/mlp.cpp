@@ -1,0 +1,63 @@
+// mlp: a fully connected network with leaky-ReLU activations, the model of the ExpO
+// experiments (Glorot-uniform weights, zero biases, linear output layer).
+#include <torch/nn/init.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+
+#include "xreg/sdk.hpp"
+
+namespace {
+
+constexpr xreg_param_spec kParams[] = {
+    xreg::param::integers("hidden", "[100, 100]", "Widths of the hidden layers, input to output."),
+    xreg::param::real(
+        "negative_slope", "0.2",
+        "Slope of the leaky ReLU for negative inputs (TensorFlow's default, as ExpO)."),
+};
+
+class Mlp final : public xreg::Model {
+ public:
+  explicit Mlp(const xreg::Params& params)
+      : hidden_(params.integers("hidden")), negative_slope_(params.real("negative_slope")) {
+    for (int64_t width : hidden_) {
+      if (width <= 0) throw std::invalid_argument("hidden: widths must be positive");
+    }
+  }
+
+  void build(const xreg::ModelShape& shape, const xreg::Context& ctx) override {
+    int64_t in = 1;
+    for (int64_t s : shape.input) in *= s;
+    for (int64_t width : hidden_) {
+      add_linear(in, width);
+      net_->push_back(
+          torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(negative_slope_)));
+      in = width;
+    }
+    add_linear(in, shape.outputs);
+    net_->to(ctx.device, ctx.dtype);
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) override { return net_->forward(x.flatten(1)); }
+  std::vector<torch::Tensor> parameters() override { return net_->parameters(); }
+  void set_training(bool on) override { net_->train(on); }
+
+ private:
+  void add_linear(int64_t in, int64_t out) {
+    torch::nn::Linear layer(in, out);
+    torch::NoGradGuard no_grad;
+    torch::nn::init::xavier_uniform_(layer->weight);
+    torch::nn::init::zeros_(layer->bias);
+    net_->push_back(layer);
+  }
+
+  std::vector<int64_t> hidden_;
+  double negative_slope_;
+  torch::nn::Sequential net_;
+};
+
+}  // namespace
+
+XREG_PLUGIN_LIBRARY(xreg::entry<Mlp>("mlp", "1.0.0",
+                                     "Fully connected network with leaky-ReLU activations",
+                                     kParams))

@@ -1,0 +1,116 @@
+/* xreg plugin ABI: the C layer the host checks before it touches any C++ type.
+ *
+ * A plugin library exports exactly one symbol, `xreg_plugin_library`, returning a pointer to a
+ * static `xreg_library_descriptor`. The host reads the descriptor, checks the magic number, the
+ * ABI version, the LibTorch version and the C++ ABI tag, and only then calls `create`, whose
+ * result it treats as the C++ interface of the entry's kind (see plugin.hpp).
+ *
+ * Compatibility rules:
+ *   - `abi_major` must equal the host's; `abi_minor` must be <= the host's.
+ *   - Structs only ever gain fields at their end; `struct_size` tells the reader how much of a
+ *     struct the writer had. Entries and parameter specs are read with the stride the plugin
+ *     declares (`entry_size`, `param_size`).
+ *   - No function in this header may throw or longjmp; errors are status codes plus a message
+ *     copied into a buffer the caller owns.
+ *
+ * Nobody writes a descriptor by hand: XREG_PLUGIN_LIBRARY in register.hpp generates it.
+ */
+#ifndef XREG_SDK_ABI_H
+#define XREG_SDK_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** "XREGPLUG" in ASCII: tells an xreg plugin from any other library exporting the symbol. */
+#define XREG_ABI_MAGIC 0x58524547504C5547ULL
+/** Incremented on any incompatible change; the host refuses a different major. */
+#define XREG_ABI_MAJOR 1
+/** Incremented when fields are appended; the host refuses a plugin newer than itself. */
+#define XREG_ABI_MINOR 0
+
+/** The exported symbol's name, for hosts that look it up. */
+#define XREG_PLUGIN_ENTRY_POINT "xreg_plugin_library"
+
+/** The four plugin kinds. The values are part of the ABI. */
+typedef enum xreg_kind {
+  XREG_KIND_MODEL = 1,
+  XREG_KIND_REGULARIZER = 2,
+  XREG_KIND_EXPLAINER = 3,
+  XREG_KIND_METRIC = 4
+} xreg_kind;
+
+/** Parameter types of a plugin's schema. The values are part of the ABI. */
+typedef enum xreg_param_type {
+  XREG_PARAM_BOOL = 1,
+  XREG_PARAM_INT = 2,
+  XREG_PARAM_FLOAT = 3,
+  XREG_PARAM_STRING = 4,
+  XREG_PARAM_INT_LIST = 5,
+  XREG_PARAM_FLOAT_LIST = 6,
+  XREG_PARAM_STRING_LIST = 7
+} xreg_param_type;
+
+/** Status codes of `create`. */
+typedef enum xreg_status { XREG_OK = 0, XREG_ERROR = 1 } xreg_status;
+
+/** One parameter of a plugin's schema. All strings are static, NUL-terminated UTF-8. */
+typedef struct xreg_param_spec {
+  uint32_t struct_size;
+  uint32_t type;             /**< an xreg_param_type */
+  const char* name;          /**< the key in the pipeline file */
+  const char* default_toml;  /**< the default as a TOML value ("0.1", "[100, 100]", "\"adam\"");
+                                  NULL makes the parameter required */
+  const char* doc;           /**< one sentence: what the value means, with its unit */
+  const char* choices;       /**< for strings: the allowed values separated by '|'; else NULL */
+} xreg_param_spec;
+
+/** Creates one object. `params` points to a host-owned `const xreg::Params` (C++), valid only
+ *  during the call. On success stores the object in `*out` and returns XREG_OK. On failure
+ *  copies a NUL-terminated message (truncated to `error_size`) into `error` and returns
+ *  XREG_ERROR. Must not throw. Thread-safe: may be called from several threads at once. */
+typedef int (*xreg_create_fn)(const void* params, void** out, char* error, size_t error_size);
+
+/** Destroys an object made by the same entry's `create`. Must not throw. */
+typedef void (*xreg_destroy_fn)(void* object);
+
+/** One plugin: a kind, a name unique within its kind, and how to make it. */
+typedef struct xreg_plugin_entry {
+  uint32_t struct_size;
+  uint32_t kind; /**< an xreg_kind */
+  const char* name;
+  const char* version; /**< semantic version of the plugin, "1.2.0" */
+  const char* summary; /**< one line for `xreg plugins` */
+  const xreg_param_spec* params;
+  uint32_t param_count;
+  uint32_t param_size; /**< sizeof(xreg_param_spec) in the plugin's build */
+  xreg_create_fn create;
+  xreg_destroy_fn destroy;
+} xreg_plugin_entry;
+
+/** What a plugin library exports. Static storage; the host never frees it. */
+typedef struct xreg_library_descriptor {
+  uint64_t magic; /**< XREG_ABI_MAGIC */
+  uint32_t abi_major;
+  uint32_t abi_minor;
+  uint32_t struct_size;
+  uint32_t entry_size;       /**< sizeof(xreg_plugin_entry) in the plugin's build */
+  const char* torch_version; /**< TORCH_VERSION the plugin was compiled against */
+  const char* cxx_abi;       /**< "cxx11=<_GLIBCXX_USE_CXX11_ABI>;gxx=<__GXX_ABI_VERSION>" */
+  const char* sdk_version;   /**< XREG_SDK_VERSION the plugin was compiled against */
+  const char* build_stamp;   /**< compiler and build date, for reports */
+  const xreg_plugin_entry* entries;
+  uint32_t entry_count;
+} xreg_library_descriptor;
+
+/** The signature of the exported entry point. Returns a pointer to static storage; never NULL. */
+typedef const xreg_library_descriptor* (*xreg_plugin_library_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XREG_SDK_ABI_H */

@@ -1,0 +1,109 @@
+#pragma once
+/// The run context every plugin call receives: the run's seed and per-point random streams,
+/// the device and dtype tensors live on, the memory budget, logging and progress.
+///
+/// Determinism rule: a random draw for point i depends only on (run seed, stream name, global
+/// index i, draw number), never on batch size, thread count or process count. Use
+/// `normal`/`uniform`/`integers` below instead of torch's global generator.
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace xreg {
+
+enum class LogLevel { debug, info, warning };
+
+/// splitmix64 finalizer: a bijective 64-bit mixer.
+inline uint64_t mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+/// The seed of one random stream: (run seed, stream name, global index, draw number).
+inline uint64_t stream_seed(uint64_t run_seed, std::string_view stream, int64_t index,
+                            int64_t draw = 0) {
+  uint64_t h = 0xCBF29CE484222325ULL;  // FNV-1a over the stream name
+  for (unsigned char c : stream) h = (h ^ c) * 0x100000001B3ULL;
+  uint64_t s = mix64(run_seed ^ mix64(h));
+  s = mix64(s ^ static_cast<uint64_t>(index));
+  return mix64(s ^ mix64(static_cast<uint64_t>(draw) + 0x632BE59BD9B4E019ULL));
+}
+
+class Context {
+ public:
+  /// Run seed; with a stream name it determines every random draw.
+  uint64_t seed = 0;
+  /// Device of the model and of every tensor a plugin creates.
+  torch::Device device = torch::kCPU;
+  /// Floating-point type of data and models.
+  torch::Dtype dtype = torch::kFloat32;
+  /// Memory budget: the most rows one forward pass of the model may take. Plugins that expand
+  /// points into neighborhoods split their work so no pass exceeds it.
+  int64_t max_rows_per_pass = 262144;
+  /// Where log lines go; the host sets it. Default: nowhere.
+  std::function<void(LogLevel, const std::string&)> log_sink;
+  /// Reports progress of long work (done, total); may be empty.
+  std::function<void(int64_t, int64_t)> progress_sink;
+
+  void log(LogLevel level, const std::string& message) const {
+    if (log_sink) log_sink(level, message);
+  }
+  void progress(int64_t done, int64_t total) const {
+    if (progress_sink) progress_sink(done, total);
+  }
+
+  /// A CPU generator for one stream of one point.
+  at::Generator generator(std::string_view stream, int64_t index, int64_t draw = 0) const {
+    return at::make_generator<at::CPUGeneratorImpl>(stream_seed(seed, stream, index, draw));
+  }
+
+  /// Standard normal noise [N, shape...]: row i from the stream of global index `index[i]`.
+  torch::Tensor normal(std::string_view stream, const torch::Tensor& index,
+                       torch::IntArrayRef shape, int64_t draw = 0) const {
+    return per_point(stream, index, shape, draw,
+                     [](torch::Tensor& t, at::Generator& g) { t.normal_(0.0, 1.0, g); });
+  }
+
+  /// Uniform noise in [low, high) [N, shape...], per point as `normal`.
+  torch::Tensor uniform(std::string_view stream, const torch::Tensor& index,
+                        torch::IntArrayRef shape, double low, double high, int64_t draw = 0) const {
+    return per_point(stream, index, shape, draw,
+                     [=](torch::Tensor& t, at::Generator& g) { t.uniform_(low, high, g); });
+  }
+
+  /// Integers in [0, high) [N, shape...] (int64), per point as `normal`.
+  torch::Tensor integers(std::string_view stream, const torch::Tensor& index,
+                         torch::IntArrayRef shape, int64_t high, int64_t draw = 0) const {
+    auto values = per_point(stream, index, shape, draw,
+                            [=](torch::Tensor& t, at::Generator& g) { t.random_(0, high, g); });
+    return values.to(torch::kLong);
+  }
+
+ private:
+  template <class Fill>
+  torch::Tensor per_point(std::string_view stream, const torch::Tensor& index,
+                          torch::IntArrayRef shape, int64_t draw, Fill fill) const {
+    auto idx = index.to(torch::kCPU, torch::kLong).contiguous();
+    const int64_t n = idx.numel();
+    std::vector<int64_t> full{n};
+    full.insert(full.end(), shape.begin(), shape.end());
+    // Drawn in double on the CPU so values do not depend on the device or the dtype.
+    auto out = torch::empty(full, torch::TensorOptions().dtype(torch::kDouble));
+    const int64_t* ids = idx.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      auto gen = generator(stream, ids[i], draw);
+      auto row = out[i];
+      fill(row, gen);
+    }
+    return out.to(device, dtype == torch::kDouble ? torch::kDouble : torch::kFloat);
+  }
+};
+
+}  // namespace xreg

@@ -1,0 +1,161 @@
+// The host's refusals of broken plugin libraries: one fixture per failure mode, each refused
+// with one line naming the file, what was expected and what was found.
+#include <gtest/gtest.h>
+#include <torch/version.h>
+
+#include <string>
+
+#include "xreg/errors.hpp"
+#include "xreg/registry.hpp"
+#include "xreg/sdk/model.hpp"
+
+namespace {
+
+std::string fixture(const std::string& name) {
+  return std::string(XREG_FIXTURE_DIR) + "/lib" + name + ".so";
+}
+
+/// The message of the PluginLoadError that loading `name` raises ("" when none is raised).
+std::string refusal(const std::string& name) {
+  xreg::Registry registry;
+  try {
+    registry.load_library(fixture(name));
+  } catch (const xreg::PluginLoadError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "one line: " << message;
+    EXPECT_EQ(message.rfind("plugin '" + fixture(name) + "': ", 0), 0u) << message;
+    return message;
+  }
+  return "";
+}
+
+TEST(PluginLoading, RefusesALibraryWithoutEntryPoint) {
+  EXPECT_NE(refusal("no_entry_point").find("no entry point 'xreg_plugin_library'"),
+            std::string::npos);
+}
+
+TEST(PluginLoading, RefusesBadMagic) {
+  const auto message = refusal("bad_magic");
+  EXPECT_NE(message.find("bad magic number 0x0000000000001234; expected 0x58524547504C5547"),
+            std::string::npos)
+      << message;
+}
+
+TEST(PluginLoading, RefusesAnotherAbiMajor) {
+  const auto message = refusal("abi_major_mismatch");
+  EXPECT_NE(message.find("built for plugin ABI 2.0 but this host uses ABI 1.0"), std::string::npos)
+      << message;
+}
+
+TEST(PluginLoading, RefusesANewerAbiMinor) {
+  const auto message = refusal("abi_minor_newer");
+  EXPECT_NE(message.find("built for plugin ABI 1.3, newer than this host's ABI 1.0"),
+            std::string::npos)
+      << message;
+}
+
+TEST(PluginLoading, RefusesAnotherLibTorch) {
+  const auto message = refusal("torch_version_mismatch");
+  EXPECT_NE(message.find("built with LibTorch 2.3.1 but this host uses " TORCH_VERSION
+                         "; rebuild the plugin with the host's LibTorch"),
+            std::string::npos)
+      << message;
+}
+
+TEST(PluginLoading, RefusesAnotherCxxAbi) {
+  const auto message = refusal("cxx_abi_mismatch");
+  EXPECT_NE(message.find("built with C++ ABI 'cxx11=0;gxx=1002' but this host uses 'cxx11="),
+            std::string::npos)
+      << message;
+}
+
+TEST(PluginLoading, RefusesAnUnknownKind) {
+  const auto message = refusal("unknown_kind");
+  EXPECT_NE(message.find("entry 'unknown_kind' has unknown kind 7; expected 1 (model)"),
+            std::string::npos)
+      << message;
+}
+
+TEST(PluginLoading, RefusesADuplicateNameNamingBothLibraries) {
+  xreg::Registry registry;
+  registry.load_library(fixture("duplicate_name_a"));
+  try {
+    registry.load_library(fixture("duplicate_name_b"));
+    FAIL() << "the second library was accepted";
+  } catch (const xreg::PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()), "plugin '" + fixture("duplicate_name_b") +
+                                         "': metric 'duplicate_name' is already "
+                                         "provided by '" +
+                                         fixture("duplicate_name_a") +
+                                         "'; remove one of the two libraries");
+  }
+}
+
+TEST(PluginLoading, ReportsACreateFailureWithThePluginsMessage) {
+  xreg::Registry registry;
+  registry.load_library(fixture("create_fails"));
+  try {
+    registry.create(XREG_KIND_METRIC, "create_fails", xreg::Params{});
+    FAIL() << "create succeeded";
+  } catch (const xreg::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "metric plugin 'create_fails' (" + fixture("create_fails") +
+                                         "): create failed: weights file 'missing.bin' not found");
+  }
+}
+
+TEST(PluginLoading, WrapsAnExceptionFromAPluginMethod) {
+  xreg::Registry registry;
+  registry.load_library(fixture("method_throws"));
+  auto model = registry.create<xreg::Model>("method_throws", xreg::Params{});
+  try {
+    model->forward(torch::zeros({2, 3}));
+    FAIL() << "forward did not throw";
+  } catch (const xreg::RunError& e) {
+    EXPECT_EQ(std::string(e.what()), "model plugin 'method_throws' (" + fixture("method_throws") +
+                                         "): forward failed: deliberate failure in forward");
+  }
+}
+
+TEST(PluginLoading, RefusesAFileThatIsNotALibrary) {
+  xreg::Registry registry;
+  const std::string path = std::string(XREG_SOURCE_DIR) + "/CMakeLists.txt";
+  try {
+    registry.load_library(path);
+    FAIL() << "a text file was loaded";
+  } catch (const xreg::PluginLoadError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("plugin '" + path + "': cannot load the library: ", 0),
+              0u)
+        << e.what();
+  }
+}
+
+TEST(PluginLoading, LoadsTheBuiltInPluginsWithTheirSchemas) {
+  xreg::Registry registry;
+  registry.load_directory(XREG_PLUGIN_BUILD_DIR);
+  const xreg::PluginInfo* mlp = registry.find(XREG_KIND_MODEL, "mlp");
+  ASSERT_NE(mlp, nullptr);
+  EXPECT_EQ(mlp->version, "1.0.0");
+  ASSERT_EQ(mlp->schema.size(), 2u);
+  EXPECT_EQ(mlp->schema[0].name, "hidden");
+  EXPECT_EQ(std::get<std::vector<int64_t>>(*mlp->schema[0].default_value),
+            (std::vector<int64_t>{100, 100}));
+  EXPECT_NE(registry.find(XREG_KIND_METRIC, "mse"), nullptr);
+  EXPECT_EQ(registry.find(XREG_KIND_METRIC, "mlp"), nullptr);
+  EXPECT_NE(mlp->build_stamp.find("torch " TORCH_VERSION), std::string::npos);
+}
+
+TEST(PluginLoading, ObjectsKeepTheirLibraryAliveAfterTheRegistryIsGone) {
+  std::shared_ptr<xreg::Model> model;
+  {
+    xreg::Registry registry;
+    registry.load_directory(XREG_PLUGIN_BUILD_DIR);
+    xreg::Params params;
+    params.set("hidden", std::vector<int64_t>{4});
+    params.set("negative_slope", 0.2);
+    model = registry.create<xreg::Model>("mlp", params);
+  }
+  model->build(xreg::ModelShape{{3}, 2, xreg::Task::regression}, xreg::Context{});
+  EXPECT_EQ(model->forward(torch::ones({5, 3})).sizes(), (torch::IntArrayRef{5, 2}));
+}
+
+}  // namespace

@@ -1,0 +1,107 @@
+// The training loop: losses per task, ExpO's batch streams, learning, early stopping that
+// restores the best weights, and determinism.
+#include <gtest/gtest.h>
+
+#include "plugin_test_support.hpp"
+#include "xreg/pipeline.hpp"
+#include "xreg/trainer.hpp"
+
+namespace {
+
+xreg::Params train_settings(int64_t max_epochs, int64_t patience = 1000) {
+  xreg::Params p;
+  for (const auto& s : xreg::train_schema()) {
+    if (s.default_value) p.set(s.name, *s.default_value);
+  }
+  p.set("max_epochs", max_epochs);
+  p.set("patience", patience);
+  p.set("min_epochs", int64_t{0});
+  p.set("lr", 0.01);
+  p.set("batch_size", int64_t{32});
+  return p;
+}
+
+/// y = x0 - 2 x1 + noise, n points.
+xreg::Dataset linear_data(int64_t n, int64_t offset) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(17 + offset);
+  auto x = torch::randn({n, 2}, gen);
+  auto y = (x.select(1, 0) - 2 * x.select(1, 1) + 0.1 * torch::randn({n}, gen)).unsqueeze(1);
+  return xreg::Dataset{{x, y, torch::arange(n)}, xreg::Task::regression, 1, {"a", "b"}, {}};
+}
+
+std::shared_ptr<xreg::Model> small_mlp() {
+  xreg::Params p;
+  p.set("hidden", std::vector<int64_t>{16});
+  auto model = xreg::testing::make_plugin<xreg::Model>("mlp", p);
+  torch::manual_seed(3);
+  model->build(xreg::ModelShape{{2}, 1, xreg::Task::regression}, xreg::Context{});
+  return model;
+}
+
+double loss_on(xreg::Model& model, const xreg::Dataset& data) {
+  torch::NoGradGuard no_grad;
+  return xreg::task_loss(model.forward(data.points.x), data.points.y, data.task).item<double>();
+}
+
+TEST(TaskLoss, MatchesTheClosedForms) {
+  auto out = torch::tensor({{0.0f}, {2.0f}});
+  EXPECT_FLOAT_EQ(
+      xreg::task_loss(out, torch::tensor({{1.0f}, {0.0f}}), xreg::Task::regression).item<float>(),
+      2.5f);
+  EXPECT_NEAR(xreg::task_loss(out, torch::tensor({1, 0}), xreg::Task::binary).item<double>(),
+              (std::log(2.0) + std::log1p(std::exp(2.0))) / 2, 1e-6);
+  auto logits = torch::tensor({{0.0f, 0.0f, 0.0f}});
+  EXPECT_NEAR(xreg::task_loss(logits, torch::tensor({2}), xreg::Task::multiclass).item<double>(),
+              std::log(3.0), 1e-6);
+}
+
+TEST(BatchStream, VisitsEveryPointOncePerPassAndReshuffles) {
+  xreg::Context ctx;
+  xreg::BatchStream stream(10, 4, ctx, "test");
+  auto first = torch::cat({stream.next(), stream.next()});
+  EXPECT_EQ(std::get<0>(torch::_unique(first)).numel(), 8);  // no repeats within a pass
+  auto after_wrap = stream.next();  // only 2 left: a fresh permutation starts
+  EXPECT_EQ(after_wrap.numel(), 4);
+}
+
+TEST(Training, LearnsALinearFunction) {
+  auto model = small_mlp();
+  auto train = linear_data(256, 0), val = linear_data(64, 1);
+  const double before = loss_on(*model, val);
+  std::vector<xreg::WeightedRegularizer> none;
+  auto result = xreg::train_model(*model, none, train, val, train_settings(200), xreg::Context{});
+  EXPECT_EQ(result.epochs, 200);
+  EXPECT_LT(loss_on(*model, val), 0.1 * before);
+  EXPECT_NEAR(loss_on(*model, val), result.best_validation_objective, 1e-6);
+}
+
+TEST(Training, StopsEarlyAndRestoresTheBestWeights) {
+  auto model = small_mlp();
+  // Validation targets of the opposite sign: the more the model learns, the worse it gets.
+  auto train = linear_data(256, 0), val = linear_data(64, 1);
+  val.points.y = -val.points.y;
+  const double initial = loss_on(*model, val);
+  std::vector<xreg::WeightedRegularizer> none;
+  auto result =
+      xreg::train_model(*model, none, train, val, train_settings(500, 5), xreg::Context{});
+  EXPECT_LT(result.epochs, 500);
+  // The loop stops at the top of the first epoch with epoch - best_epoch > patience.
+  EXPECT_EQ(result.epochs, result.best_epoch + 5 + 1);
+  EXPECT_NEAR(loss_on(*model, val), result.best_validation_objective, 1e-6);
+  EXPECT_LT(result.best_validation_objective, 1.5 * initial);
+}
+
+TEST(Training, IsDeterministic) {
+  auto train = linear_data(128, 0), val = linear_data(32, 1);
+  std::vector<xreg::WeightedRegularizer> none;
+  xreg::Context ctx;
+  ctx.seed = 5;
+  auto a = small_mlp(), b = small_mlp();
+  xreg::train_model(*a, none, train, val, train_settings(30), ctx);
+  xreg::train_model(*b, none, train, val, train_settings(30), ctx);
+  for (size_t i = 0; i < a->parameters().size(); ++i) {
+    EXPECT_TRUE(torch::equal(a->parameters()[i], b->parameters()[i]));
+  }
+}
+
+}  // namespace
