@@ -1,1 +1,411 @@
-// placeholder
+/// The [data] section: its schema, the built-in data sets, and the splits of one trial
+/// (seeded permutation or explicit files, then standardization with training statistics).
+
+#include "xreg/data_loading.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/types.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+
+#include "xreg/errors.hpp"
+#include "xreg/sdk/context.hpp"
+
+namespace xreg {
+namespace {
+
+/// Columns whose training SD is below this are centered but not scaled.
+constexpr double kConstantSd = 1e-10;
+/// Tolerance of the split fractions' sum.
+constexpr double kFractionSumTolerance = 1e-6;
+/// Slack before rounding split sizes up, so that 0.7 + 0.3 leaves 30 of 100 rows, not 31.
+constexpr double kRoundingSlack = 1e-9;
+
+constexpr xreg_param_spec kDataSpecs[] = {
+    param::string("format", "\"csv\"", "Where the data come from: a CSV file or a built-in set.",
+                  "csv|builtin"),
+    param::path("path", "\"\"", "The whole data set as one CSV file, split anew for each trial."),
+    param::path("train", "\"\"",
+                "Training split as its own CSV file, used instead of `path` (no split drawn)."),
+    param::path("val", "\"\"",
+                "Validation split as its own CSV file; empty with train/test given: no "
+                "validation data."),
+    param::path("test", "\"\"",
+                "Test split as its own CSV file; empty with train/val given: no test data."),
+    param::string("header", "\"auto\"",
+                  "Whether the first row names the columns; auto: when any of its fields is not a "
+                  "number.",
+                  "auto|yes|no"),
+    param::string("target", "\"last\"",
+                  "The target column: its name, its 0-based index written as digits, or last."),
+    param::strings("ignore", "[]",
+                   "Columns that are neither features nor target (names or "
+                   "0-based indices)."),
+    param::strings("categorical", "[]",
+                   "Feature columns to one-hot encode, one feature per distinct value named "
+                   "column=value."),
+    param::string("task", "\"regression\"",
+                  "What the target is: real values, 0/1 labels, or class labels.",
+                  "regression|binary|multiclass"),
+    param::string("positive", "\"\"",
+                  "Binary task: the label of class 1 (e.g. \"M\"); empty: labels are the numbers 0 "
+                  "and 1."),
+    param::reals("split", "[0.5, 0.25, 0.25]",
+                 "Fractions of the rows for training, validation and test (sum 1)."),
+    param::string("standardize", "\"train\"",
+                  "Standardize features with the training split's mean and sample SD, or not.",
+                  "train|none"),
+    param::boolean("standardize_target", "false",
+                   "Regression: standardize the target with training statistics as well."),
+    param::boolean("drop_missing", "false",
+                   "Leave out rows with an empty value instead of stopping with an error."),
+    param::string("generator", "\"friedman1\"", "The built-in data set (format = \"builtin\").",
+                  "friedman1"),
+    param::integer("samples", "1000", "Number of rows of the built-in data set."),
+    param::real("noise", "1.0", "SD of the Gaussian noise added to the built-in target."),
+};
+
+[[noreturn]] void fail(const std::string& message) { throw ConfigError(message); }
+
+Task parse_task(const std::string& name) {
+  if (name == "binary") return Task::binary;
+  if (name == "multiclass") return Task::multiclass;
+  return Task::regression;
+}
+
+std::string resolve_path(const std::string& path, const std::string& base_dir) {
+  const std::filesystem::path file(path);
+  if (file.is_absolute() || base_dir.empty()) return path;
+  return (std::filesystem::path(base_dir) / file).string();
+}
+
+bool has_split_files(const Params& data) {
+  return !data.string("train").empty() || !data.string("val").empty() ||
+         !data.string("test").empty();
+}
+
+void check_sources(const Params& data) {
+  const bool files = has_split_files(data);
+  if (data.string("format") == "builtin") {
+    if (files || !data.string("path").empty()) {
+      fail("data: format = \"builtin\" reads no file; remove path/train/val/test");
+    }
+    return;
+  }
+  if (files && !data.string("path").empty()) {
+    fail("data: set either path or train/val/test, not both");
+  }
+  if (!files && data.string("path").empty()) {
+    fail("data: no data file; set path, or train/val/test");
+  }
+}
+
+// ----- split sizes -----------------------------------------------------------------------
+
+struct SplitSizes {
+  int64_t train = 0, val = 0, test = 0;
+};
+
+std::string fraction_list(const std::vector<double>& fractions) {
+  std::ostringstream text;
+  text << '[';
+  for (size_t i = 0; i < fractions.size(); ++i) text << (i ? ", " : "") << fractions[i];
+  text << ']';
+  return text.str();
+}
+
+void check_fractions(const std::vector<double>& fractions) {
+  double sum = 0.0;
+  bool negative = false;
+  for (double fraction : fractions) {
+    sum += fraction;
+    negative = negative || fraction < 0.0;
+  }
+  if (fractions.size() != 3 || negative || std::abs(sum - 1.0) > kFractionSumTolerance) {
+    fail("data.split: expected 3 non-negative fractions (train, val, test) summing to 1, found " +
+         fraction_list(fractions));
+  }
+}
+
+int64_t round_up(double rows) { return static_cast<int64_t>(std::ceil(rows - kRoundingSlack)); }
+
+/// Sizes as scikit-learn's train_test_split chained twice, as ExpO splits: the held-out part
+/// and then its test part are rounded up.
+SplitSizes split_sizes(int64_t rows, const std::vector<double>& fractions) {
+  check_fractions(fractions);
+  SplitSizes sizes;
+  sizes.train = rows - round_up(rows * (1.0 - fractions[0]));
+  const int64_t held_out = rows - sizes.train;
+  const double held_out_fraction = fractions[1] + fractions[2];
+  sizes.test = held_out == 0 ? 0 : round_up(held_out * fractions[2] / held_out_fraction);
+  sizes.val = held_out - sizes.test;
+  return sizes;
+}
+
+// ----- tables of the three splits ----------------------------------------------------------
+
+/// The unstandardized tables of one trial's splits; an absent split has no rows.
+struct SplitTables {
+  std::optional<Table> train, val, test;
+  std::vector<std::string> notes;
+};
+
+Table select_rows(const Table& table, const torch::Tensor& rows) {
+  Table part = table;
+  part.x = table.x.index_select(0, rows);
+  part.y = table.y.index_select(0, rows);
+  return part;
+}
+
+void note_dropped(const Table& table, const std::string& path, std::vector<std::string>& notes) {
+  if (table.dropped_rows > 0) {
+    notes.push_back(path + ": " + std::to_string(table.dropped_rows) +
+                    " rows with an empty value left out (drop_missing)");
+  }
+}
+
+/// data.path or the generator, permuted by (seed, "split", trial) and cut in three.
+SplitTables split_one_table(const Params& data, const std::string& base_dir, uint64_t seed,
+                            int64_t trial) {
+  SplitTables splits;
+  Table table;
+  if (data.string("format") == "builtin") {
+    table = generate_builtin(data, seed);
+  } else {
+    const std::string path = resolve_path(data.string("path"), base_dir);
+    table = read_csv(path, data);
+    note_dropped(table, path, splits.notes);
+  }
+  const int64_t rows = table.x.size(0);
+  const SplitSizes sizes = split_sizes(rows, data.reals("split"));
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(stream_seed(seed, "split", trial));
+  const torch::Tensor order = torch::randperm(rows, generator, torch::kLong);
+  splits.train = select_rows(table, order.slice(0, 0, sizes.train));
+  splits.val = select_rows(table, order.slice(0, sizes.train, sizes.train + sizes.val));
+  splits.test = select_rows(table, order.slice(0, sizes.train + sizes.val, rows));
+  return splits;
+}
+
+std::optional<Table> read_split_file(const Params& data, const std::string& key,
+                                     const std::string& base_dir, std::vector<std::string>& notes) {
+  if (data.string(key).empty()) return std::nullopt;
+  const std::string path = resolve_path(data.string(key), base_dir);
+  Table table = read_csv(path, data);
+  note_dropped(table, path, notes);
+  return table;
+}
+
+/// Orders class names numerically when all are numbers, else as text (as read_csv does).
+bool class_name_less(const std::string& a, const std::string& b, bool numeric) {
+  return numeric ? std::strtod(a.c_str(), nullptr) < std::strtod(b.c_str(), nullptr) : a < b;
+}
+
+bool all_numbers(const std::vector<std::string>& names) {
+  return std::all_of(names.begin(), names.end(), [](const std::string& name) {
+    char* end = nullptr;
+    std::strtod(name.c_str(), &end);
+    return !name.empty() && *end == '\0';
+  });
+}
+
+/// Multiclass files may each lack some classes: re-codes every split over the union of the
+/// class names, so that a class index means the same in all of them.
+void unify_classes(std::vector<Table*> tables) {
+  std::vector<std::string> names;
+  for (const Table* table : tables) {
+    names.insert(names.end(), table->class_names.begin(), table->class_names.end());
+  }
+  const bool numeric = all_numbers(names);
+  const auto less = [&](const std::string& a, const std::string& b) {
+    return class_name_less(a, b, numeric);
+  };
+  std::sort(names.begin(), names.end(), less);
+  names.erase(std::unique(names.begin(), names.end(),
+                          [&](const auto& a, const auto& b) { return !less(a, b) && !less(b, a); }),
+              names.end());
+  for (Table* table : tables) {
+    std::vector<int64_t> recode;
+    for (const auto& name : table->class_names) {
+      recode.push_back(std::lower_bound(names.begin(), names.end(), name, less) - names.begin());
+    }
+    table->y = torch::tensor(recode, torch::kLong).index_select(0, table->y);
+    table->class_names = names;
+  }
+}
+
+/// The given files as the splits, checked to have the same features.
+SplitTables read_split_files(const Params& data, const std::string& base_dir) {
+  SplitTables splits;
+  splits.train = read_split_file(data, "train", base_dir, splits.notes);
+  splits.val = read_split_file(data, "val", base_dir, splits.notes);
+  splits.test = read_split_file(data, "test", base_dir, splits.notes);
+  std::vector<Table*> present;
+  std::string first_path;
+  for (auto [key, table] : {std::pair{"train", &splits.train}, std::pair{"val", &splits.val},
+                            std::pair{"test", &splits.test}}) {
+    if (!*table) continue;
+    const std::string path = resolve_path(data.string(key), base_dir);
+    if (present.empty()) {
+      first_path = path;
+    } else if ((*table)->feature_names != present.front()->feature_names) {
+      fail(path + ": the features differ from those of " + first_path);
+    }
+    present.push_back(&**table);
+  }
+  if (data.string("task") == "multiclass") unify_classes(present);
+  return splits;
+}
+
+// ----- standardization and datasets ---------------------------------------------------------
+
+/// Training mean and sample SD (ddof = 1) per column; constant columns get scale 1.
+struct Standardizer {
+  torch::Tensor mean, scale;
+  torch::Tensor constant;  ///< bool [d]
+};
+
+Standardizer fit_standardizer(const torch::Tensor& values, const std::string& what) {
+  if (values.size(0) < 2) {
+    fail("data: standardizing " + what + " needs at least 2 training rows, found " +
+         std::to_string(values.size(0)));
+  }
+  Standardizer fit;
+  fit.mean = values.mean(0);
+  const torch::Tensor sd = values.std(0, /*unbiased=*/true);
+  fit.constant = sd < kConstantSd;
+  fit.scale = torch::where(fit.constant, torch::ones_like(sd), sd);
+  return fit;
+}
+
+void note_constant_columns(const Standardizer& fit, const std::vector<std::string>& names,
+                           std::vector<std::string>& notes) {
+  std::string list;
+  const auto constant = fit.constant.accessor<bool, 1>();
+  for (int64_t column = 0; column < constant.size(0); ++column) {
+    if (constant[column]) list += (list.empty() ? "" : ", ") + names[column];
+  }
+  if (!list.empty())
+    notes.push_back("constant feature columns in training data (centered, not scaled): " + list);
+}
+
+void standardize_features(SplitTables& splits, SplitData& out) {
+  const Standardizer fit = fit_standardizer(splits.train->x, "features");
+  note_constant_columns(fit, splits.train->feature_names, out.notes);
+  for (auto* table : {&splits.train, &splits.val, &splits.test}) {
+    if (*table) (*table)->x = ((*table)->x - fit.mean) / fit.scale;
+  }
+  out.feature_mean = fit.mean;
+  out.feature_scale = fit.scale;
+}
+
+/// A regression target as [N, k]: a single target [N] becomes one column.
+torch::Tensor as_columns(const torch::Tensor& y) { return y.dim() == 1 ? y.unsqueeze(1) : y; }
+
+void standardize_target(SplitTables& splits, SplitData& out) {
+  const Standardizer fit = fit_standardizer(as_columns(splits.train->y), "the target");
+  for (auto* table : {&splits.train, &splits.val, &splits.test}) {
+    if (!*table) continue;
+    auto& y = (*table)->y;
+    y = ((as_columns(y) - fit.mean) / fit.scale).view(y.sizes());
+  }
+  out.target_mean = fit.mean;
+  out.target_scale = fit.scale;
+}
+
+/// Standardizes as data.standardize and data.standardize_target ask, where a training split
+/// exists to take statistics from.
+void standardize(const Params& data, SplitTables& splits, SplitData& out) {
+  const bool features = data.string("standardize") == "train";
+  const bool target = data.boolean("standardize_target");
+  if (target && data.string("task") != "regression") {
+    fail("data.standardize_target: only a regression target can be standardized");
+  }
+  if (!features && !target) return;
+  if (!splits.train) {
+    out.notes.push_back("no training file: data not standardized");
+    return;
+  }
+  if (features) standardize_features(splits, out);
+  if (target) standardize_target(splits, out);
+}
+
+/// Outputs of a model for the task: target columns, one logit, or one per class.
+int64_t output_count(Task task, const Table& table) {
+  if (task == Task::multiclass) return static_cast<int64_t>(table.class_names.size());
+  if (task == Task::binary || table.y.dim() == 1) return 1;
+  return table.y.size(1);
+}
+
+Dataset make_dataset(const Table& table, Task task, torch::Dtype dtype) {
+  Dataset dataset;
+  const int64_t rows = table.x.size(0);
+  dataset.points.x = table.x.to(dtype);
+  dataset.points.y = task == Task::regression ? as_columns(table.y).to(dtype) : table.y;
+  dataset.points.index = torch::arange(rows, torch::kLong);
+  dataset.task = task;
+  dataset.outputs = output_count(task, table);
+  dataset.feature_names = table.feature_names;
+  dataset.class_names = table.class_names;
+  return dataset;
+}
+
+/// A table without rows shaped like `like`, for a split that has no file.
+Table empty_like(const Table& like) {
+  Table empty = like;
+  empty.x = like.x.slice(0, 0, 0).clone();
+  empty.y = like.y.slice(0, 0, 0).clone();
+  empty.dropped_rows = 0;
+  return empty;
+}
+
+const Table& any_split(const SplitTables& splits) {
+  return splits.train ? *splits.train : splits.val ? *splits.val : *splits.test;
+}
+
+}  // namespace
+
+const Schema& data_schema() {
+  static const Schema schema = schema_from_specs(
+      kDataSpecs, sizeof kDataSpecs / sizeof kDataSpecs[0], sizeof(xreg_param_spec));
+  return schema;
+}
+
+Table generate_builtin(const Params& data, uint64_t seed) {
+  const int64_t samples = data.integer("samples");
+  const double noise = data.real("noise");
+  if (data.string("task") != "regression") fail("data.task: friedman1 is a regression data set");
+  if (samples < 1) fail("data.samples: expected at least 1 row, found " + std::to_string(samples));
+  if (noise < 0.0) fail("data.noise: expected a non-negative SD, found " + std::to_string(noise));
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(stream_seed(seed, "builtin", 0));
+  Table table;
+  table.x = torch::rand({samples, 10}, generator, torch::kDouble);
+  const auto column = [&](int64_t j) { return table.x.select(1, j); };
+  table.y = 10.0 * torch::sin(M_PI * column(0) * column(1)) + 20.0 * (column(2) - 0.5).square() +
+            10.0 * column(3) + 5.0 * column(4) +
+            noise * torch::randn({samples}, generator, torch::kDouble);
+  for (int j = 0; j < 10; ++j) table.feature_names.push_back("x" + std::to_string(j));
+  return table;
+}
+
+SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t seed, int64_t trial,
+                      torch::Dtype dtype) {
+  check_sources(data);
+  SplitTables splits = has_split_files(data) ? read_split_files(data, base_dir)
+                                             : split_one_table(data, base_dir, seed, trial);
+  SplitData out;
+  out.notes = splits.notes;
+  standardize(data, splits, out);
+  const Task task = parse_task(data.string("task"));
+  const Table& shape = any_split(splits);
+  out.train = make_dataset(splits.train ? *splits.train : empty_like(shape), task, dtype);
+  out.val = make_dataset(splits.val ? *splits.val : empty_like(shape), task, dtype);
+  out.test = make_dataset(splits.test ? *splits.test : empty_like(shape), task, dtype);
+  return out;
+}
+
+}  // namespace xreg

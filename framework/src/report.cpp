@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "xreg/errors.hpp"
+#include "xreg/schema.hpp"
 
 namespace xreg {
 
@@ -20,43 +21,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string number(double value) {
+/// `value` with `digits` significant digits; nan and inf spelled out.
+std::string number(double value, int digits = 10) {
   if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
   char text[32];
-  std::snprintf(text, sizeof text, "%.10g", value);
+  std::snprintf(text, sizeof text, "%.*g", digits, value);
   return text;
 }
 
 std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string output_label(int64_t output) { return output < 0 ? "" : std::to_string(output); }
 
@@ -68,7 +41,7 @@ std::string csv_field(const std::string& text) {
 }
 
 std::string summary_json(const MetricSummary& m) {
-  return "{\"metric\": " + json_string(m.metric) +
+  return "{\"metric\": " + quoted(m.metric) +
          ", \"output\": " + (m.output < 0 ? "null" : std::to_string(m.output)) +
          ", \"mean\": " + json_number(m.mean) + ", \"sd\": " + json_number(m.sd) +
          ", \"n\": " + std::to_string(m.count) + "}";
@@ -114,13 +87,13 @@ std::string trial_json(const TrialReport& trial) {
            json_number(trial.training.best_validation_objective) +
            ", \"train_seconds\": " + json_number(trial.training.seconds);
   }
-  out += ", \"notes\": " + json_list(trial.notes, json_string, "    ");
+  out += ", \"notes\": " + json_list(trial.notes, quoted, "    ");
   out += ", \"metrics\": " + json_list(trial.metrics, summary_json, "    ") + "}";
   return out;
 }
 
 std::string metrics_json(const Pipeline& pipeline, const RunReport& report) {
-  return "{\n  \"pipeline\": " + json_string(pipeline.file) +
+  return "{\n  \"pipeline\": " + quoted(pipeline.file) +
          ",\n  \"aggregate\": " + json_list(report.aggregate, summary_json, "  ") +
          ",\n  \"trials\": " + json_list(report.trials, trial_json, "  ") + "\n}\n";
 }
@@ -142,10 +115,9 @@ std::vector<const PluginInfo*> plugins_used(const Pipeline& pipeline, const Regi
 
 std::string plugins_json(const Pipeline& pipeline, const Registry& registry) {
   auto format = [](const PluginInfo* p) {
-    return "{\"kind\": " + json_string(kind_name(p->kind)) + ", \"name\": " + json_string(p->name) +
-           ", \"version\": " + json_string(p->version) +
-           ", \"library\": " + json_string(p->library_path) +
-           ", \"build\": " + json_string(p->build_stamp) + "}";
+    return "{\"kind\": " + quoted(kind_name(p->kind)) + ", \"name\": " + quoted(p->name) +
+           ", \"version\": " + quoted(p->version) + ", \"library\": " + quoted(p->library_path) +
+           ", \"build\": " + quoted(p->build_stamp) + "}";
   };
   return json_list(plugins_used(pipeline, registry), format, "") + "\n";
 }

@@ -12,7 +12,8 @@
 namespace {
 
 std::string fixture(const std::string& name) {
-  return std::string(XREG_FIXTURE_DIR) + "/lib" + name + ".so";
+  const std::string dir = name == "method_throws" ? "/loadable" : "";
+  return std::string(XREG_FIXTURE_DIR) + dir + "/lib" + name + ".so";
 }
 
 /// The message of the PluginLoadError that loading `name` raises ("" when none is raised).

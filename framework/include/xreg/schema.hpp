@@ -42,6 +42,10 @@ Schema schema_from_specs(const xreg_param_spec* specs, uint32_t count, uint32_t 
 /// The value as TOML text, as it appears in a resolved pipeline file.
 std::string to_toml_text(const Params::Value& value);
 
+/// `text` as a quoted string with quotes, backslashes and control characters escaped: valid
+/// in TOML (a basic string) and in JSON alike, whose escapes agree.
+std::string quoted(const std::string& text);
+
 /// Inserts `value` into `table` under `key`.
 void insert_value(toml::table& table, const std::string& key, const Params::Value& value);
 

@@ -7,7 +7,7 @@
 namespace {
 
 constexpr xreg_param_spec kParams[] = {
-    xreg::param::string("path", nullptr, "TorchScript file (torch.jit.save) of the model."),
+    xreg::param::path("path", nullptr, "TorchScript file (torch.jit.save) of the model."),
     xreg::param::boolean("trainable", "false",
                          "Train the loaded weights with the pipeline's [train] settings."),
 };

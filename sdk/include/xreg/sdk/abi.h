@@ -51,7 +51,9 @@ typedef enum xreg_param_type {
   XREG_PARAM_STRING = 4,
   XREG_PARAM_INT_LIST = 5,
   XREG_PARAM_FLOAT_LIST = 6,
-  XREG_PARAM_STRING_LIST = 7
+  XREG_PARAM_STRING_LIST = 7,
+  XREG_PARAM_PATH = 8 /**< a string naming a file or folder; a relative path is resolved
+                           against the pipeline file's folder before the plugin sees it */
 } xreg_param_type;
 
 /** Status codes of `create`. */
@@ -60,12 +62,12 @@ typedef enum xreg_status { XREG_OK = 0, XREG_ERROR = 1 } xreg_status;
 /** One parameter of a plugin's schema. All strings are static, NUL-terminated UTF-8. */
 typedef struct xreg_param_spec {
   uint32_t struct_size;
-  uint32_t type;             /**< an xreg_param_type */
-  const char* name;          /**< the key in the pipeline file */
-  const char* default_toml;  /**< the default as a TOML value ("0.1", "[100, 100]", "\"adam\"");
-                                  NULL makes the parameter required */
-  const char* doc;           /**< one sentence: what the value means, with its unit */
-  const char* choices;       /**< for strings: the allowed values separated by '|'; else NULL */
+  uint32_t type;            /**< an xreg_param_type */
+  const char* name;         /**< the key in the pipeline file */
+  const char* default_toml; /**< the default as a TOML value ("0.1", "[100, 100]", "\"adam\"");
+                                 NULL makes the parameter required */
+  const char* doc;          /**< one sentence: what the value means, with its unit */
+  const char* choices;      /**< for strings: the allowed values separated by '|'; else NULL */
 } xreg_param_spec;
 
 /** Creates one object. `params` points to a host-owned `const xreg::Params` (C++), valid only

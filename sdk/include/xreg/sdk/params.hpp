@@ -73,6 +73,10 @@ constexpr xreg_param_spec string(const char* name, const char* default_toml, con
                                  const char* choices = nullptr) {
   return make(XREG_PARAM_STRING, name, default_toml, doc, choices);
 }
+/// A file or folder: the plugin receives it resolved against the pipeline file's folder.
+constexpr xreg_param_spec path(const char* name, const char* default_toml, const char* doc) {
+  return make(XREG_PARAM_PATH, name, default_toml, doc);
+}
 constexpr xreg_param_spec integers(const char* name, const char* default_toml, const char* doc) {
   return make(XREG_PARAM_INT_LIST, name, default_toml, doc);
 }

@@ -1,0 +1,173 @@
+// The xreg program as a user runs it: commands, exit codes and one-line errors.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  return text.str();
+}
+
+fs::path scratch() {
+  static const fs::path dir = [] {
+    auto d = fs::temp_directory_path() / ("xreg_app_test_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+/// Runs `xreg ARGS` with `env` prepended (e.g. "XREG_PLUGIN_PATH=..."), from the scratch folder.
+Outcome xreg(const std::string& args, const std::string& env = "") {
+  const auto out = scratch() / "stdout", err = scratch() / "stderr";
+  const std::string command = "cd '" + scratch().string() + "' && env -u XREG_PLUGIN_PATH " + env +
+                              " '" XREG_APP "' " + args + " >'" + out.string() + "' 2>'" +
+                              err.string() + "'";
+  const int status = std::system(command.c_str());
+  return Outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+std::string write_pipeline(const std::string& name, const std::string& text) {
+  const auto path = scratch() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+int lines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+const char* kSmall = R"([run]
+trials = 1
+
+[data]
+format = "builtin"
+samples = 120
+
+[model]
+plugin = "mlp"
+hidden = [8]
+
+[train]
+max_epochs = 5
+
+[[metric]]
+plugin = "mse"
+)";
+
+TEST(App, PrintsUsageAndRefusesUnknownCommands) {
+  EXPECT_EQ(xreg("--help").code, 0);
+  EXPECT_NE(xreg("--help").out.find("usage: xreg <command>"), std::string::npos);
+  EXPECT_EQ(xreg("").code, 2);
+  const auto bogus = xreg("frobnicate");
+  EXPECT_EQ(bogus.code, 2);
+  EXPECT_NE(bogus.err.find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_EQ(xreg("run --help").code, 0);
+  EXPECT_NE(xreg("run --help").out.find("--set"), std::string::npos);
+  EXPECT_EQ(xreg("run --no-such-option x.toml").code, 2);
+}
+
+TEST(App, ListsTheBuiltInPlugins) {
+  const auto all = xreg("plugins");
+  ASSERT_EQ(all.code, 0) << all.err;
+  for (const char* name : {"mlp", "torchscript", "mse", "accuracy"}) {
+    EXPECT_NE(all.out.find(name), std::string::npos) << name;
+  }
+  const auto metrics = xreg("plugins --kind metric");
+  EXPECT_EQ(metrics.out.find("mlp"), std::string::npos);
+  EXPECT_NE(metrics.out.find("accuracy"), std::string::npos);
+  EXPECT_EQ(xreg("plugins --kind gizmo").code, 2);
+}
+
+TEST(App, ShowsAPluginsParameters) {
+  const auto shown = xreg("plugins show mlp");
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("hidden (list of integers) = [100, 100]"), std::string::npos)
+      << shown.out;
+  EXPECT_NE(shown.out.find("Widths of the hidden layers"), std::string::npos);
+  const auto required = xreg("plugins show torchscript");
+  EXPECT_NE(required.out.find("= <required>"), std::string::npos) << required.out;
+  EXPECT_EQ(xreg("plugins show nothing_like_it").code, 2);
+}
+
+TEST(App, RefusesABrokenPluginFolderInOneLine) {
+  const auto refused = xreg("plugins --plugin-dir '" XREG_FIXTURE_DIR "'");
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_EQ(lines(refused.err), 1) << refused.err;
+  EXPECT_EQ(refused.err.rfind("xreg: plugin '" XREG_FIXTURE_DIR "/lib", 0), 0u) << refused.err;
+}
+
+TEST(App, FindsPluginsOnXregPluginPath) {
+  const auto found = xreg("plugins", "XREG_PLUGIN_PATH='" XREG_FIXTURE_DIR "/loadable'");
+  ASSERT_EQ(found.code, 0) << found.err;
+  EXPECT_NE(found.out.find("method_throws"), std::string::npos);
+  EXPECT_EQ(xreg("plugins").out.find("method_throws"), std::string::npos);
+}
+
+TEST(App, RunsAPipelineAndWritesItsResults) {
+  const auto file = write_pipeline("small.toml", kSmall);
+  const auto run = xreg("run '" + file + "' --output out --quiet");
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_NE(run.out.find("mse"), std::string::npos);
+  EXPECT_TRUE(fs::exists(scratch() / "out" / "metrics.json"));
+  EXPECT_TRUE(fs::exists(scratch() / "out" / "pipeline.resolved.toml"));
+  EXPECT_EQ(xreg("validate '" + file + "'").code, 0);
+  const auto printed = xreg("validate '" + file + "' --print --set train.lr=0.05");
+  EXPECT_NE(printed.out.find("lr = 0.05"), std::string::npos) << printed.out;
+}
+
+TEST(App, ConfigurationMistakesExitWithTwoAndTheirPosition) {
+  struct Case {
+    std::string from, to, expected;
+  };
+  const std::vector<Case> cases = {
+      {"max_epochs = 5", "max_epohcs = 5", "bad.toml:13:1: unknown key 'max_epohcs'"},
+      {"max_epochs = 5", "max_epochs = \"five\"", "bad.toml:13:14: [train] max_epochs"},
+      {"plugin = \"mse\"", "plugin = \"msee\"", "bad.toml:16:10: unknown metric plugin 'msee'"},
+  };
+  for (const auto& c : cases) {
+    std::string text = kSmall;
+    text.replace(text.find(c.from), c.from.size(), c.to);
+    const auto file = write_pipeline("bad.toml", text);
+    const auto run = xreg("run '" + file + "'");
+    EXPECT_EQ(run.code, 2) << c.to;
+    EXPECT_EQ(lines(run.err), 1) << run.err;
+    EXPECT_NE(run.err.find(file.substr(0, file.size() - 8) + c.expected), std::string::npos)
+        << "expected '" << c.expected << "' in: " << run.err;
+  }
+}
+
+TEST(App, AFailingPluginMethodExitsWithOne) {
+  std::string text = kSmall;
+  const std::string mlp = "plugin = \"mlp\"\nhidden = [8]";
+  text.replace(text.find(mlp), mlp.size(), "plugin = \"method_throws\"");
+  const auto file = write_pipeline("throws.toml", text);
+  const auto run = xreg("run '" + file + "' --plugin-dir '" XREG_FIXTURE_DIR "/loadable'");
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_NE(run.err.find("model plugin 'method_throws' (" XREG_FIXTURE_DIR
+                         "/loadable/libmethod_throws.so): forward failed: deliberate failure"),
+            std::string::npos)
+      << run.err;
+}
+
+TEST(App, AMissingPipelineFileIsAConfigurationError) {
+  const auto run = xreg("run does-not-exist.toml");
+  EXPECT_EQ(run.code, 2);
+  EXPECT_NE(run.err.find("does-not-exist.toml"), std::string::npos);
+}
+
+}  // namespace
