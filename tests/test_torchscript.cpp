@@ -34,7 +34,7 @@ TEST(TorchScript, ReproducesTheHousingModelsTestMse) {
   auto model = housing_model();
   auto test = housing_test_split();
   ASSERT_EQ(test.size(), 127);
-  auto prediction = xreg::predict(*model, test.points.x, xreg::Context{});
+  auto prediction = xreg::predict(*model, test.points, xreg::Context{});
   const double mse = (prediction - test.points.y).pow(2).mean().item<double>();
   EXPECT_NEAR(mse, 0.12108204208690516, 1e-5);  // housing_mlp_meta.json
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "xreg/determinism.hpp"
 #include "xreg/errors.hpp"
 #include "xreg/pipeline.hpp"
 #include "xreg/registry.hpp"
@@ -240,6 +241,7 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  xreg::make_blas_deterministic();
   try {
     return dispatch(argc, argv);
   } catch (const po::error& e) {

@@ -56,8 +56,9 @@ torch::Tensor GuardedRegularizer::penalty(Model& model, const Batch& batch, int6
 GuardedExplainer::GuardedExplainer(std::shared_ptr<Explainer> inner, PluginLabel label)
     : inner_(std::move(inner)), label_(std::move(label)) {}
 
-void GuardedExplainer::fit(Model& model, const Dataset& train, const Context& ctx) {
-  guard_call(label_, "fit", [&] { inner_->fit(model, train, ctx); });
+void GuardedExplainer::fit(Model& model, const Dataset& train, const Dataset& validation,
+                           const Context& ctx) {
+  guard_call(label_, "fit", [&] { inner_->fit(model, train, validation, ctx); });
 }
 Explanation GuardedExplainer::explain(Model& model, const Batch& points, const Context& ctx) {
   return guard_call(label_, "explain", [&] { return inner_->explain(model, points, ctx); });

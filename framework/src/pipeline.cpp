@@ -290,12 +290,25 @@ Params read_params(const toml::table& table, const Schema& schema, const Section
 
 /// Rejects the first key of `table` that is not in `known`, suggesting the likely one.
 /// `what` names the table's keys in the message: "key", or "table" for the file's sections.
+/// Whether position `a` comes before `b` in the file; a position an override made (none) last.
+bool earlier(const toml::source_position& a, const toml::source_position& b) {
+  if (!a || !b) return static_cast<bool>(a);
+  return a.line != b.line ? a.line < b.line : a.column < b.column;
+}
+
 void check_keys(const toml::table& table, const std::vector<std::string>& known,
                 const std::string& what, const std::string& in, const Section& section,
                 const Locator& locator) {
+  // toml++ keeps keys sorted; report the unknown key that comes first in the file.
+  const toml::key* first = nullptr;
   for (const auto& [key, node] : table) {
+    if (std::find(known.begin(), known.end(), std::string(key.str())) != known.end()) continue;
+    if (first == nullptr || earlier(key.source().begin, first->source().begin)) first = &key;
+  }
+  if (first != nullptr) {
+    const toml::key& key = *first;
+    const toml::node& node = *table.get(key.str());
     const std::string name(key.str());
-    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
     const std::optional<std::string> match = closest_match(name, known);
     const std::string hint =
         match ? did_you_mean(*match) : " (known " + what + "s: " + joined(known, ", ") + ")";

@@ -78,7 +78,7 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   std::vector<Explained> explained;
   for (const auto& slot : pipeline.explainers) {
     auto explainer = create<Explainer>(registry, slot);
-    explainer->fit(model, data.train, ctx);
+    explainer->fit(model, data.train, data.val, ctx);
     Explanation explanation = explainer->explain(model, test.points, ctx);
     explained.push_back({slot.plugin, explainer, std::move(explanation)});
   }

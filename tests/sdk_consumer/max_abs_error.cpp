@@ -19,7 +19,7 @@ class MaxAbsoluteError final : public xreg::Metric {
     if (in.task != xreg::Task::regression) {
       throw std::invalid_argument("max_abs_error needs a regression task");
     }
-    auto prediction = xreg::predict(in.model, in.points.x, ctx);  // [N, k], one pass
+    auto prediction = xreg::predict(in.model, in.points, ctx);  // [N, k], one pass
     auto target = in.points.y.reshape(prediction.sizes()).to(prediction.dtype());
     return {scale_ * std::get<0>((prediction - target).abs().max(1))};  // [N]
   }

@@ -49,7 +49,8 @@ class GuardedRegularizer final : public Regularizer {
 class GuardedExplainer final : public Explainer {
  public:
   GuardedExplainer(std::shared_ptr<Explainer> inner, PluginLabel label);
-  void fit(Model& model, const Dataset& train, const Context& ctx) override;
+  void fit(Model& model, const Dataset& train, const Dataset& validation,
+           const Context& ctx) override;
   Explanation explain(Model& model, const Batch& points, const Context& ctx) override;
 
  private:

@@ -9,7 +9,7 @@ class Accuracy final : public xreg::Metric {
   explicit Accuracy(const xreg::Params&) {}
 
   xreg::MetricResult evaluate(const xreg::MetricInput& in, const xreg::Context& ctx) override {
-    auto logits = xreg::predict(in.model, in.points.x, ctx);
+    auto logits = xreg::predict(in.model, in.points, ctx);
     torch::Tensor predicted;
     switch (in.task) {
       case xreg::Task::binary:

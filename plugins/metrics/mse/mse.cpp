@@ -12,7 +12,7 @@ class MeanSquaredError final : public xreg::Metric {
       throw std::invalid_argument(std::string("mse needs a regression task, not ") +
                                   xreg::task_name(in.task));
     }
-    auto prediction = xreg::predict(in.model, in.points.x, ctx);
+    auto prediction = xreg::predict(in.model, in.points, ctx);
     auto target = in.points.y.reshape(prediction.sizes()).to(prediction.dtype());
     return {(prediction - target).pow(2).mean(1)};
   }

@@ -2,8 +2,10 @@
 /// Everything a plugin author needs: the four interfaces, the shared building blocks and the
 /// registration macro.
 
+#include "xreg/sdk/explained_output.hpp"
 #include "xreg/sdk/explainer.hpp"
 #include "xreg/sdk/explanation.hpp"
+#include "xreg/sdk/linear.hpp"
 #include "xreg/sdk/metric.hpp"
 #include "xreg/sdk/model.hpp"
 #include "xreg/sdk/neighborhood.hpp"

@@ -13,9 +13,10 @@ class Explainer : public Plugin {
   using Interface = Explainer;
   static constexpr xreg_kind kind = XREG_KIND_EXPLAINER;
 
-  /// Learns what the explainer needs from the model and the training set (LIME: feature
-  /// statistics; MAPLE: its forest). Default: nothing.
-  virtual void fit(Model& /*model*/, const Dataset& /*train*/, const Context& /*ctx*/) {}
+  /// Learns what the explainer needs from the model and the training and validation splits
+  /// (LIME: feature statistics; MAPLE: its forest and feature selection). Default: nothing.
+  virtual void fit(Model& /*model*/, const Dataset& /*train*/, const Dataset& /*validation*/,
+                   const Context& /*ctx*/) {}
 
   /// Explains every point of `points`; random draws come from per-point streams keyed on
   /// points.index, so the result of a point does not depend on the batch it came in.

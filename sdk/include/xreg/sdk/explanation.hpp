@@ -6,6 +6,9 @@
 
 #include <map>
 #include <string>
+#include <vector>
+
+#include "xreg/sdk/explained_output.hpp"
 
 namespace xreg {
 
@@ -13,6 +16,10 @@ struct Explanation {
   enum class Kind { linear, attribution, concept };
 
   Kind kind = Kind::linear;
+  /// Which function of the model's outputs is explained (see explained_output.hpp)...
+  OutputMode output = OutputMode::raw;
+  /// ...and, in predicted_class mode, the class of each point [N].
+  torch::Tensor classes;
   /// [N, k, d]: per point and explained output, a weight per input feature, in input units.
   torch::Tensor coefficients;
   /// [N, k]: per point and output, the surrogate's intercept (linear explanations only).
@@ -38,5 +45,29 @@ struct Explanation {
     return torch::cat({b.unsqueeze(2), c}, 2);
   }
 };
+
+/// The explanations of consecutive batches as one, in order. All parts have the same kind,
+/// output mode and diagnostics.
+inline Explanation concatenate(const std::vector<Explanation>& parts) {
+  if (parts.empty()) return Explanation{};
+  if (parts.size() == 1) return parts.front();
+  auto cat = [&](auto field) {
+    std::vector<torch::Tensor> pieces;
+    for (const auto& part : parts) pieces.push_back(field(part));
+    return pieces.front().defined() ? torch::cat(pieces, 0) : torch::Tensor();
+  };
+  Explanation whole;
+  whole.kind = parts.front().kind;
+  whole.output = parts.front().output;
+  whole.classes = cat([](const Explanation& p) { return p.classes; });
+  whole.coefficients = cat([](const Explanation& p) { return p.coefficients; });
+  whole.intercepts = cat([](const Explanation& p) { return p.intercepts; });
+  whole.prediction = cat([](const Explanation& p) { return p.prediction; });
+  for (const auto& item : parts.front().diagnostics) {
+    whole.diagnostics[item.first] =
+        cat([&](const Explanation& p) { return p.diagnostics.at(item.first); });
+  }
+  return whole;
+}
 
 }  // namespace xreg

@@ -1,0 +1,105 @@
+// saliency: input gradients (Simonyan et al. 2014) of a chosen output of the explained
+// function, for a whole batch at once: the gradient of the sum over points of each point's
+// output is every point's own gradient, since points do not interact.
+#include <torch/autograd.h>
+
+#include "xreg/sdk.hpp"
+
+namespace {
+
+constexpr xreg_param_spec kParams[] = {
+    xreg::param::string("target", "\"predicted\"",
+                        "Which output's gradient: the class predicted at the point (the only "
+                        "output for regression), the output `class`, or all outputs.",
+                        "predicted|class|all"),
+    xreg::param::integer("class", "0", "The output explained when target = \"class\"."),
+    xreg::param::boolean("absolute", "false", "Report |gradient| instead of the signed gradient."),
+    xreg::param::string("output", "\"raw\"",
+                        "What is differentiated: the model's outputs, their probabilities, or the "
+                        "probability of the class predicted at the point.",
+                        xreg::kOutputModeChoices),
+};
+
+class Saliency final : public xreg::Explainer {
+ public:
+  explicit Saliency(const xreg::Params& params)
+      : target_(params.string("target")),
+        class_(params.integer("class")),
+        absolute_(params.boolean("absolute")),
+        output_(xreg::output_mode_from_name(params.string("output"))) {
+    if (class_ < 0) throw std::invalid_argument("class must be 0 or positive");
+  }
+
+  void fit(xreg::Model&, const xreg::Dataset& train, const xreg::Dataset&,
+           const xreg::Context&) override {
+    task_ = train.task;
+  }
+
+  xreg::Explanation explain(xreg::Model& model, const xreg::Batch& points,
+                            const xreg::Context& ctx) override {
+    const int64_t n = points.size();
+    // At most one row block per point: chunks of this many points stay within one pass.
+    const int64_t chunk = std::max<int64_t>(
+        1, std::min(ctx.max_rows_per_pass, xreg::kMaxPassRows) / xreg::kRowQuantum);
+    std::vector<xreg::Explanation> parts;
+    for (int64_t begin = 0; begin < n; begin += chunk) {
+      parts.push_back(explain_chunk(model, points.slice(begin, std::min(n, begin + chunk)), ctx));
+    }
+    return xreg::concatenate(parts);
+  }
+
+ private:
+  /// Gradients through one forward pass, its rows laid out by RowLayout so that a point's map
+  /// does not depend on its batch.
+  xreg::Explanation explain_chunk(xreg::Model& model, const xreg::Batch& points,
+                                  const xreg::Context& ctx) const {
+    xreg::Explanation e;
+    e.kind = xreg::Explanation::Kind::attribution;
+    e.output = output_;
+    e.classes = xreg::predicted_classes(model, points, task_, ctx);
+    torch::AutoGradMode enable(true);
+    const xreg::RowLayout layout(points.index, 1);
+    auto packed = layout.pack(points.x.detach().unsqueeze(1)).requires_grad_(true);
+    auto outputs = layout.unpack(model.forward(packed));  // [N, 1, k]
+    auto f = xreg::explained_from_outputs(outputs, output_, task_, e.classes).squeeze(1);
+    auto chosen = chosen_outputs(f, e.classes);  // [N, k']
+    std::vector<torch::Tensor> gradients;
+    for (int64_t j = 0; j < chosen.size(1); ++j) {
+      const bool last = j + 1 == chosen.size(1);
+      auto grad = torch::autograd::grad({chosen.select(1, j).sum()}, {packed}, {}, !last)[0];
+      gradients.push_back(layout.unpack(grad).squeeze(1).flatten(1));
+    }
+    auto coefficients = torch::stack(gradients, 1);  // [N, k', d]
+    e.coefficients = absolute_ ? coefficients.abs() : coefficients;
+    e.prediction = chosen.detach();
+    return e;
+  }
+
+  /// The columns of f [N, k] whose gradients are taken.
+  torch::Tensor chosen_outputs(const torch::Tensor& f, const torch::Tensor& classes) const {
+    if (target_ == "all") return f;
+    if (target_ == "class") {
+      if (class_ >= f.size(1)) {
+        throw std::invalid_argument("class " + std::to_string(class_) +
+                                    " but the explained "
+                                    "function has " +
+                                    std::to_string(f.size(1)) + " outputs");
+      }
+      return f.narrow(1, class_, 1);
+    }
+    // predicted: the predicted class's column (the only column for one output).
+    if (f.size(1) == 1) return f;
+    return f.gather(1, classes.view({-1, 1}).to(f.device()));
+  }
+
+  std::string target_;
+  int64_t class_;
+  bool absolute_;
+  xreg::OutputMode output_;
+  xreg::Task task_ = xreg::Task::regression;
+};
+
+}  // namespace
+
+XREG_PLUGIN_LIBRARY(xreg::entry<Saliency>("saliency", "1.0.0",
+                                          "Input gradients of the model's outputs", kParams))
