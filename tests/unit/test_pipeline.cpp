@@ -414,6 +414,7 @@ TEST(ResolvedToml, WritesSlotsWithPluginThenHostKeysThenPluginKeys) {
 }  // namespace
 }  // namespace xreg
 
+namespace xreg {
 namespace {
 
 TEST(ValidatePipeline, ReportsTheFirstUnknownKeyInFileOrder) {
@@ -423,3 +424,4 @@ TEST(ValidatePipeline, ReportsTheFirstUnknownKeyInFileOrder) {
 }
 
 }  // namespace
+}  // namespace xreg

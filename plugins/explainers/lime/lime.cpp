@@ -69,17 +69,21 @@ class Lime final : public xreg::Explainer {
   }
 
  private:
+  /// One batch: all samples of all points through the model in passes, then one batched
+  /// weighted ridge. The standardized samples are the standard-normal draws themselves:
+  /// lime sampling z = mean + scale·ε gives (z − mean)/scale = ε.
   xreg::Explanation explain_chunk(xreg::Model& model, const xreg::Batch& points,
                                   const xreg::Context& ctx) const {
-    const auto& device = points.x.device();
-    auto x = points.x.flatten(1).to(torch::kDouble);
-    auto mean = mean_.to(device), scale = scale_.to(device);
+    const auto options = points.x.options();
+    auto x = points.x.flatten(1);
+    auto mean = mean_.to(options), scale = scale_.to(options);
     const int64_t d = x.size(1);
-    xreg::Batch flat{x, points.y, points.index};
-    auto neighborhood = gaussian_ ? xreg::Neighborhood::gaussian(sigma_)
-                                  : xreg::Neighborhood::training_distribution(mean, scale);
-    auto z = neighborhood.sample(ctx, "lime", flat, samples_);  // [P, m, d]
-    z.select(1, 0).copy_(x);                                    // the point itself first
+    auto noise = ctx.normal("lime", points.index, {samples_, d}).to(options);  // [P, m, d]
+    auto centre = ((x - mean) / scale).unsqueeze(1);                           // [P, 1, d]
+    auto standardized = gaussian_
+                            ? centre + (sigma_ / scale) * noise
+                            : noise.index_put_({torch::indexing::Slice(), 0}, centre.squeeze(1));
+    auto z = mean + scale * standardized;
 
     xreg::Explanation e;
     e.kind = xreg::Explanation::Kind::linear;
@@ -87,23 +91,23 @@ class Lime final : public xreg::Explainer {
     if (output_ == xreg::OutputMode::predicted_class) {
       e.classes = xreg::predicted_classes(model, points, task_, ctx);
     }
-    auto inputs = z.to(points.x.scalar_type()).view(sample_shape(points));
-    auto f = xreg::explained_function(model, inputs, points.index, output_, task_, e.classes, ctx);
+    auto f = xreg::explained_function(model, z.view(sample_shape(points)), points.index, output_,
+                                      task_, e.classes, ctx);
 
-    auto standardized = (z - mean) / scale;
-    auto distance = (standardized - standardized.narrow(1, 0, 1)).norm(2, /*dim=*/2);
     const double width = kernel_width_ > 0 ? kernel_width_ : 0.75 * std::sqrt(double(d));
-    auto weights = torch::sqrt(torch::exp(-distance.pow(2) / (width * width)));
+    auto distance2 = (standardized - centre).pow(2).sum(2);                          // [P, m]
+    auto weights = torch::exp(distance2.to(torch::kDouble) / (-2 * width * width));  // √exp(−D²/w²)
     auto fit = xreg::weighted_ridge(standardized, f, weights, alpha_);
 
     // Back to input units: β = coef / scale, b = intercept − Σ β·mean.
-    const auto dtype = points.x.scalar_type();
-    auto coefficients = fit.coefficients / scale;
-    auto intercepts = fit.intercepts - torch::matmul(coefficients, mean);
-    e.prediction = (intercepts + torch::matmul(coefficients, x.unsqueeze(2)).squeeze(2)).to(dtype);
-    e.coefficients = coefficients.to(dtype);
-    e.intercepts = intercepts.to(dtype);
-    e.diagnostics["r2"] = fit.r2.to(dtype);
+    auto scale64 = scale_.to(fit.coefficients.device()), mean64 = mean_.to(scale64.device());
+    auto coefficients = fit.coefficients / scale64;
+    auto intercepts = fit.intercepts - torch::matmul(coefficients, mean64);
+    auto x64 = x.to(torch::kDouble).unsqueeze(2);
+    e.prediction = (intercepts + torch::matmul(coefficients, x64).squeeze(2)).to(options);
+    e.coefficients = coefficients.to(options);
+    e.intercepts = intercepts.to(options);
+    e.diagnostics["r2"] = fit.r2.to(options);
     return e;
   }
 

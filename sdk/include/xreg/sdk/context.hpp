@@ -94,15 +94,15 @@ class Context {
     const int64_t n = idx.numel();
     std::vector<int64_t> full{n};
     full.insert(full.end(), shape.begin(), shape.end());
-    // Drawn in double on the CPU so values do not depend on the device or the dtype.
-    auto out = torch::empty(full, torch::TensorOptions().dtype(torch::kDouble));
+    // Drawn on the CPU, so values do not depend on the device, in the context's dtype.
+    auto out = torch::empty(full, torch::TensorOptions().dtype(dtype));
     const int64_t* ids = idx.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
       auto gen = generator(stream, ids[i], draw);
       auto row = out[i];
       fill(row, gen);
     }
-    return out.to(device, dtype == torch::kDouble ? torch::kDouble : torch::kFloat);
+    return out.to(device);
   }
 };
 

@@ -18,28 +18,32 @@ struct LinearFit {
 /// Solved in float64 whatever the inputs' dtype; results in float64.
 inline LinearFit weighted_ridge(const torch::Tensor& z, const torch::Tensor& y,
                                 const torch::Tensor& w, double alpha) {
+  // The augmented design [1, z] with the penalty on every column but the intercept's gives the
+  // same solution as centering first, in two batched products and no pass over centered data.
   auto weights = w.to(torch::kDouble);
   const int64_t problems = weights.size(0);
   auto points = z.to(torch::kDouble);
   auto targets = y.to(torch::kDouble);
   if (points.dim() == 2) points = points.unsqueeze(0).expand({problems, -1, -1});
   if (targets.dim() == 2) targets = targets.unsqueeze(0).expand({problems, -1, -1});
-  auto total = weights.sum(1, /*keepdim=*/true);                  // [P, 1]
-  auto normalized = (weights / total).unsqueeze(2);               // [P, m, 1]
-  auto z_mean = (normalized * points).sum(1, /*keepdim=*/true);   // [P, 1, d]
-  auto y_mean = (normalized * targets).sum(1, /*keepdim=*/true);  // [P, 1, k]
-  auto zc = points - z_mean, yc = targets - y_mean;
-  auto weighted_zc = zc * weights.unsqueeze(2);
-  auto gram = torch::matmul(weighted_zc.transpose(1, 2), zc);  // [P, d, d]
-  const int64_t d = gram.size(1);
-  gram = gram + alpha * torch::eye(d, gram.options());
-  auto beta = torch::linalg_solve(gram, torch::matmul(weighted_zc.transpose(1, 2), yc));  // [P,d,k]
-  auto fitted = torch::matmul(zc, beta);                                 // [P, m, k]
-  auto residual = (weights.unsqueeze(2) * (yc - fitted).pow(2)).sum(1);  // [P, k]
-  auto spread = (weights.unsqueeze(2) * yc.pow(2)).sum(1);               // [P, k]
+  auto design = torch::cat({torch::ones_like(points.narrow(2, 0, 1)), points}, 2);  // [P,m,d+1]
+  auto weighted = design * weights.unsqueeze(2);
+  auto gram = torch::matmul(weighted.transpose(1, 2), design);      // [P, d+1, d+1]
+  auto moments = torch::matmul(weighted.transpose(1, 2), targets);  // [P, d+1, k]
+  auto penalty = torch::full({gram.size(1)}, alpha, gram.options());
+  penalty[0] = 0.0;
+  auto solution = torch::linalg_solve(gram + torch::diag(penalty), moments);  // [P, d+1, k]
+  // Weighted sums of squares from the small matrices: Σw(y−ŷ)² = yᵀWy − 2sᵀm + sᵀGs.
+  auto total = gram.select(1, 0).select(1, 0).unsqueeze(1);            // Σw [P, 1]
+  auto y_weighted = moments.select(1, 0);                              // Σwy [P, k]
+  auto y_square = (weights.unsqueeze(2) * targets.pow(2)).sum(1);      // Σwy² [P, k]
+  auto explained = (solution * moments).sum(1);                        // sᵀm
+  auto quadratic = (solution * torch::matmul(gram, solution)).sum(1);  // sᵀGs
+  auto residual = (y_square - 2 * explained + quadratic).clamp_min(0.0);
+  auto spread = y_square - y_weighted.pow(2) / total;
   LinearFit fit;
-  fit.coefficients = beta.transpose(1, 2);                             // [P, k, d]
-  fit.intercepts = (y_mean - torch::matmul(z_mean, beta)).squeeze(1);  // [P, k]
+  fit.intercepts = solution.select(1, 0);                                      // [P, k]
+  fit.coefficients = solution.narrow(1, 1, gram.size(1) - 1).transpose(1, 2);  // [P, k, d]
   fit.r2 = 1 - residual / spread.clamp_min(1e-300);
   return fit;
 }

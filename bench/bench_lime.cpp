@@ -1,0 +1,61 @@
+// LIME on the shared housing model, one thread: µs per explanation (1000 samples, ExpO's
+// configuration) when the 127 test points are explained in one call, against
+//   - the FLOP bound: the model's multiply-adds on the samples at this machine's measured
+//     single-thread matrix-product rate (both measured in this run),
+//   - the model's forward pass alone over the same samples,
+//   - marcotcr/lime as ExpO configures it (peers.md: 3.66 ms per explanation).
+#include <cstdio>
+
+#include "bench_support.hpp"
+#include "xreg/sdk/explainer.hpp"
+
+namespace {
+
+constexpr double kPeerSeconds = 3.66e-3;
+constexpr int64_t kSamples = 1000;
+constexpr int kRuns = 7;
+
+/// Single-thread float32 matrix-product rate, FLOP/s, from a 1024³ product.
+double measured_flops() {
+  auto a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
+  const double seconds = xreg::bench::median_seconds(5, [&] { torch::mm(a, b); });
+  return 2.0 * 1024 * 1024 * 1024 / seconds;
+}
+
+/// Multiply-adds ×2 of the housing MLP (12→100→100→1) for one input.
+constexpr double kFlopsPerInput = 2.0 * (12 * 100 + 100 * 100 + 100 * 1);
+
+}  // namespace
+
+using namespace xreg::bench;
+
+int main() {
+  auto housing = load_housing("bench_lime");
+  if (!housing) return 0;
+  const xreg::Context ctx;
+  const auto& test = housing->splits.test.points;
+  const double n = static_cast<double>(test.size());
+
+  auto lime = create<xreg::Explainer>(housing->registry, "lime");
+  lime->fit(*housing->model, housing->splits.train, housing->splits.val, ctx);
+  const double explain = median_seconds(kRuns, [&] { lime->explain(*housing->model, test, ctx); });
+
+  auto samples = torch::randn({test.size(), kSamples, 12});
+  const double forward = median_seconds(
+      kRuns, [&] { xreg::predict_points(*housing->model, samples, test.index, ctx); });
+  const double flops = measured_flops();
+  const double bound = kFlopsPerInput * kSamples / flops;
+
+  const double per_explanation = explain / n;
+  std::printf("LIME on housing, %lld test points, %lld samples each, 1 thread\n",
+              static_cast<long long>(test.size()), static_cast<long long>(kSamples));
+  std::printf("  LIME:                 %8.1f us per explanation (median of %d)\n",
+              per_explanation * 1e6, kRuns);
+  std::printf("  forward pass only:    %8.1f us per explanation\n", forward / n * 1e6);
+  std::printf("  FLOP bound:           %8.1f us per explanation (%.1f MFLOP at %.1f GFLOP/s)\n",
+              bound * 1e6, kFlopsPerInput * kSamples / 1e6, flops / 1e9);
+  std::printf("  ratio to FLOP bound:  %8.2fx\n", per_explanation / bound);
+  std::printf("  marcotcr/lime (peers.md, 3.66 ms): %.1fx faster\n",
+              kPeerSeconds / per_explanation);
+  return 0;
+}

@@ -1,0 +1,91 @@
+#pragma once
+// What every benchmark needs: the shared housing model and splits, plugins with defaults, and
+// a median timer. Benchmarks run on one thread, as the Python peers were measured
+// (../shared/reference/peers.md).
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xreg/data_loading.hpp"
+#include "xreg/determinism.hpp"
+#include "xreg/registry.hpp"
+#include "xreg/sdk/model.hpp"
+
+namespace xreg::bench {
+
+inline std::string shared_path(const std::string& relative) {
+  return std::string(XREG_SHARED_DIR) + "/" + relative;
+}
+
+/// A schema's defaults with `overrides` applied.
+inline Params with_defaults(const Schema& schema, const Params& overrides = {}) {
+  Params params;
+  for (const auto& p : schema) {
+    if (p.default_value) params.set(p.name, *p.default_value);
+  }
+  for (const auto& [key, value] : overrides.values()) params.set(key, value);
+  return params;
+}
+
+template <class T>
+std::shared_ptr<T> create(const Registry& registry, const std::string& name,
+                          const Params& overrides = {}) {
+  const PluginInfo* info = registry.find(T::kind, name);
+  if (!info) throw std::runtime_error("plugin '" + name + "' was not built");
+  return registry.create<T>(name, with_defaults(info->schema, overrides));
+}
+
+/// The median wall time of `runs` calls of `work`, in seconds.
+template <class Work>
+double median_seconds(int runs, Work&& work) {
+  std::vector<double> seconds;
+  for (int run = 0; run < runs; ++run) {
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::nth_element(seconds.begin(), seconds.begin() + runs / 2, seconds.end());
+  return seconds[runs / 2];
+}
+
+/// The shared housing model and its splits, as peers.md measures on them.
+struct Housing {
+  Registry registry;
+  SplitData splits;
+  std::shared_ptr<Model> model;
+};
+
+/// Loads the build tree's plugins and the housing workload on one thread; nullptr (after
+/// saying so) when ../shared is not there.
+inline std::unique_ptr<Housing> load_housing(const char* program) {
+  if (!std::filesystem::exists(shared_path("models/housing_mlp.pt"))) {
+    std::printf("%s: %s is not there; nothing measured\n", program, XREG_SHARED_DIR);
+    return nullptr;
+  }
+  make_blas_deterministic();
+  torch::set_num_threads(1);
+  auto housing = std::make_unique<Housing>();
+  housing->registry.load_directory(XREG_PLUGIN_BUILD_DIR);
+  Params data;
+  data.set("train", shared_path("models/housing_train.csv"));
+  data.set("val", shared_path("models/housing_val.csv"));
+  data.set("test", shared_path("models/housing_test.csv"));
+  data.set("header", std::string("no"));
+  data.set("standardize", std::string("none"));
+  housing->splits = load_splits(with_defaults(data_schema(), data), ".", 0, 0, torch::kFloat);
+  Params model;
+  model.set("path", shared_path("models/housing_mlp.pt"));
+  housing->model = create<Model>(housing->registry, "torchscript", model);
+  housing->model->build(ModelShape{{12}, 1, Task::regression}, Context{});
+  return housing;
+}
+
+}  // namespace xreg::bench

@@ -1,0 +1,283 @@
+// maple: MAPLE (Plumb, Molitor & Talwalkar 2018), local linear explanations whose training
+// points are weighted by how often they share a random-forest leaf with the explained point.
+// As GDPlumb/MAPLE's MAPLE.py, which ExpO evaluates with: per explained output, a random forest
+// fit to the explained function on the training split, features ranked by the impurity of the
+// tree roots they split, the number of retained features chosen by the validation RMSE of the
+// local predictions, and a weighted ridge on the retained features as the explanation.
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "random_forest.hpp"
+#include "xreg/sdk.hpp"
+
+namespace {
+
+using xreg::maple::FeatureMatrix;
+using xreg::maple::LeafNeighbors;
+
+constexpr char kForestStream[] = "maple/forest";
+
+constexpr xreg_param_spec kParams[] = {
+    xreg::param::integer("trees", "200",
+                         "Trees of the random forest whose leaves define the neighborhoods."),
+    xreg::param::integer("min_leaf", "10",
+                         "Fewest training rows in a leaf of a tree (scikit-learn's "
+                         "min_samples_leaf)."),
+    xreg::param::real("max_features", "0.5",
+                      "Fraction of the features drawn as split candidates at each tree node."),
+    xreg::param::real("regularization", "0.001",
+                      "Ridge penalty alpha of the local linear models; the intercept is free."),
+    xreg::param::string("output", "\"raw\"",
+                        "What is explained: the model's outputs, their probabilities, or the "
+                        "probability of the class predicted at the point.",
+                        xreg::kOutputModeChoices),
+};
+
+/// The forest's view of points [N, d...]: flattened features in float32, on the CPU.
+FeatureMatrix feature_matrix(const torch::Tensor& x) {
+  auto values = x.flatten(1).to(torch::kCPU, torch::kFloat).contiguous();
+  FeatureMatrix matrix;
+  matrix.rows = values.size(0);
+  matrix.cols = values.size(1);
+  const float* data = values.data_ptr<float>();
+  matrix.values.assign(data, data + values.numel());
+  return matrix;
+}
+
+/// [P, n] float64: the leaf co-occurrence weights of every training point for each point.
+torch::Tensor neighbor_weights(const LeafNeighbors& neighbors, const torch::Tensor& x) {
+  auto weights = neighbors.weights(feature_matrix(x));
+  return torch::from_blob(weights.data(), {x.size(0), neighbors.train_size()}, torch::kDouble)
+      .clone();
+}
+
+/// Feature indices by decreasing score; equal scores keep their index order.
+std::vector<int64_t> features_by_score(const std::vector<double>& scores) {
+  std::vector<int64_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return scores[a] > scores[b]; });
+  return order;
+}
+
+/// The first `count` features of `order`, ascending: the columns of a local model. int64 [count]
+torch::Tensor leading_features(const std::vector<int64_t>& order, int64_t count) {
+  std::vector<int64_t> retained(order.begin(), order.begin() + count);
+  std::sort(retained.begin(), retained.end());
+  return torch::tensor(retained, torch::kLong);
+}
+
+/// A linear fit's predictions at z [P, r], each point by its own model: [P, k].
+torch::Tensor predict_at(const xreg::LinearFit& fit, const torch::Tensor& z) {
+  return fit.intercepts + torch::matmul(fit.coefficients, z.unsqueeze(2)).squeeze(2);
+}
+
+/// One explained output: its forest's neighborhoods and the features its local models use.
+struct OutputModel {
+  LeafNeighbors neighbors;
+  torch::Tensor retained;  ///< int64 [r], ascending
+};
+
+/// The local linear models of a batch of points, one per fitted output, in input units.
+struct LocalModels {
+  torch::Tensor coefficients;  ///< [P, k, d], zero for dropped features
+  torch::Tensor intercepts;    ///< [P, k]
+  torch::Tensor r2;            ///< [P, k]
+};
+
+class Maple final : public xreg::Explainer {
+ public:
+  explicit Maple(const xreg::Params& params)
+      : regularization_(params.real("regularization")),
+        output_(xreg::output_mode_from_name(params.string("output"))) {
+    forest_.trees = params.integer("trees");
+    forest_.min_leaf = params.integer("min_leaf");
+    forest_.max_features = params.real("max_features");
+    if (forest_.trees < 1) throw std::invalid_argument("trees must be at least 1");
+    if (forest_.min_leaf < 1) throw std::invalid_argument("min_leaf must be at least 1");
+    if (!(forest_.max_features > 0 && forest_.max_features <= 1)) {
+      throw std::invalid_argument("max_features must be in (0, 1]");
+    }
+    if (regularization_ < 0) throw std::invalid_argument("regularization must be 0 or positive");
+  }
+
+  /// Fits one forest per explained output to the explained function at the training points
+  /// and chooses each output's features by the RMSE of the local predictions on the
+  /// validation split (on the training split when there is no validation split).
+  void fit(xreg::Model& model, const xreg::Dataset& train, const xreg::Dataset& validation,
+           const xreg::Context& ctx) override {
+    if (train.size() == 0) throw std::invalid_argument("maple needs a training split");
+    task_ = train.task;
+    train_x_ = train.points.x.flatten(1).to(torch::kCPU, torch::kDouble);
+    train_targets_ = fitted_function(model, train.points, ctx);
+    const xreg::Batch* selection = &validation.points;
+    if (validation.size() == 0) {
+      ctx.log(xreg::LogLevel::warning,
+              "maple: no validation split; choosing the number of features on the training "
+              "split");
+      selection = &train.points;
+    }
+    auto selection_x = selection->x.flatten(1).to(torch::kCPU, torch::kDouble);
+    auto selection_targets = fitted_function(model, *selection, ctx);
+    const FeatureMatrix train_features = feature_matrix(train_x_);
+    outputs_.clear();
+    for (int64_t column = 0; column < train_targets_.size(1); ++column) {
+      outputs_.push_back(fit_output(column, train_features, selection_x,
+                                    selection_targets.select(1, column), ctx));
+    }
+  }
+
+  /// The weighted ridge of every point on its output's retained features, in one batched
+  /// solve per output (in chunks that keep [chunk, n, r] within the memory budget).
+  xreg::Explanation explain(xreg::Model& model, const xreg::Batch& points,
+                            const xreg::Context& ctx) override {
+    if (outputs_.empty()) throw std::logic_error("maple: explain before fit");
+    const int64_t n = points.size(), step = points_per_chunk(ctx);
+    std::vector<xreg::Explanation> parts;
+    for (int64_t begin = 0; begin < n; begin += step) {
+      const int64_t end = std::min(n, begin + step);
+      parts.push_back(explain_chunk(model, points.slice(begin, end), ctx));
+      ctx.progress(end, n);
+    }
+    return xreg::concatenate(parts);
+  }
+
+ private:
+  /// The function the forests and local models are fit to, at the points: [N, k'] float64 on
+  /// the CPU. In predicted_class mode that is every class's probability (binary: of class 1);
+  /// each explained point later keeps the model of its own predicted class.
+  torch::Tensor fitted_function(xreg::Model& model, const xreg::Batch& points,
+                                const xreg::Context& ctx) const {
+    const auto mode =
+        output_ == xreg::OutputMode::predicted_class ? xreg::OutputMode::probability : output_;
+    auto f = xreg::explained_function(model, points.x.unsqueeze(1), points.index, mode, task_,
+                                      torch::Tensor(), ctx);
+    return f.squeeze(1).to(torch::kCPU, torch::kDouble);
+  }
+
+  OutputModel fit_output(int64_t column, const FeatureMatrix& train_features,
+                         const torch::Tensor& selection_x, const torch::Tensor& selection_targets,
+                         const xreg::Context& ctx) const {
+    auto targets = train_targets_.select(1, column).contiguous();
+    const double* y = targets.data_ptr<double>();
+    xreg::maple::RandomForest forest(
+        train_features, std::vector<double>(y, y + targets.numel()), forest_,
+        [&](int64_t tree) { return ctx.generator(kForestStream, tree, column); });
+    const auto order = features_by_score(forest.root_feature_scores());
+    OutputModel output{LeafNeighbors(std::move(forest), train_features), torch::Tensor()};
+    const int64_t count =
+        select_feature_count(output.neighbors, order, column, selection_x, selection_targets, ctx);
+    output.retained = leading_features(order, count);
+    ctx.log(xreg::LogLevel::info, "maple: output " + std::to_string(column) + " keeps " +
+                                      std::to_string(count) + " of " +
+                                      std::to_string(order.size()) + " features");
+    return output;
+  }
+
+  /// The number of leading features whose local models predict the selection targets with the
+  /// smallest squared error (the first on ties), as MAPLE's validation RMSE.
+  int64_t select_feature_count(const LeafNeighbors& neighbors, const std::vector<int64_t>& order,
+                               int64_t column, const torch::Tensor& selection_x,
+                               const torch::Tensor& selection_targets,
+                               const xreg::Context& ctx) const {
+    const int64_t d = static_cast<int64_t>(order.size()), n = selection_x.size(0);
+    const int64_t step = points_per_chunk(ctx);
+    std::vector<double> squared_error(d, 0.0);
+    for (int64_t begin = 0; begin < n; begin += step) {
+      auto x = selection_x.slice(0, begin, std::min(n, begin + step));
+      auto target = selection_targets.slice(0, begin, std::min(n, begin + step));
+      auto weights = neighbor_weights(neighbors, x);
+      for (int64_t count = 1; count <= d; ++count) {
+        auto retained = leading_features(order, count);
+        auto prediction =
+            predict_at(local_fit(weights, column, retained), x.index_select(1, retained));
+        squared_error[count - 1] += (prediction.squeeze(1) - target).pow(2).sum().item<double>();
+      }
+    }
+    return 1 +
+           (std::min_element(squared_error.begin(), squared_error.end()) - squared_error.begin());
+  }
+
+  /// The weighted ridge of output `column` on the `retained` training features, one problem
+  /// per row of weights [P, n].
+  xreg::LinearFit local_fit(const torch::Tensor& weights, int64_t column,
+                            const torch::Tensor& retained) const {
+    return xreg::weighted_ridge(train_x_.index_select(1, retained),
+                                train_targets_.narrow(1, column, 1), weights, regularization_);
+  }
+
+  xreg::Explanation explain_chunk(xreg::Model& model, const xreg::Batch& points,
+                                  const xreg::Context& ctx) const {
+    auto x = points.x.flatten(1).to(torch::kCPU, torch::kDouble);
+    LocalModels local = local_models(x);
+    xreg::Explanation e;
+    e.kind = xreg::Explanation::Kind::linear;
+    e.output = output_;
+    if (output_ == xreg::OutputMode::predicted_class) {
+      e.classes = xreg::predicted_classes(model, points, task_, ctx);
+      keep_predicted_class(local, e.classes.to(torch::kCPU));
+    }
+    auto prediction =
+        local.intercepts + torch::matmul(local.coefficients, x.unsqueeze(2)).squeeze(2);
+    const auto options = points.x.options();
+    e.coefficients = local.coefficients.to(options);
+    e.intercepts = local.intercepts.to(options);
+    e.prediction = prediction.to(options);
+    e.diagnostics["r2"] = local.r2.to(options);
+    return e;
+  }
+
+  /// Every fitted output's local models at x [P, d] (float64, CPU).
+  LocalModels local_models(const torch::Tensor& x) const {
+    const int64_t points = x.size(0), d = x.size(1);
+    std::vector<torch::Tensor> coefficients, intercepts, r2;
+    for (size_t column = 0; column < outputs_.size(); ++column) {
+      const OutputModel& output = outputs_[column];
+      auto fit = local_fit(neighbor_weights(output.neighbors, x), column, output.retained);
+      coefficients.push_back(torch::zeros({points, d}, x.options())
+                                 .index_copy_(1, output.retained, fit.coefficients.select(1, 0)));
+      intercepts.push_back(fit.intercepts.select(1, 0));
+      r2.push_back(fit.r2.select(1, 0));
+    }
+    return {torch::stack(coefficients, 1), torch::stack(intercepts, 1), torch::stack(r2, 1)};
+  }
+
+  /// Keeps, for each point, the local model of the probability of its predicted class.
+  /// Binary: the models are of p(class 1); a point predicted 0 gets 1 − that model.
+  void keep_predicted_class(LocalModels& local, const torch::Tensor& classes) const {
+    if (task_ == xreg::Task::regression) return;
+    if (task_ == xreg::Task::binary) {
+      auto sign = (2 * classes - 1).to(torch::kDouble).unsqueeze(1);  // [P, 1]: +1 or -1
+      local.coefficients = local.coefficients * sign.unsqueeze(2);
+      local.intercepts = (1 - sign) / 2 + sign * local.intercepts;
+      return;
+    }
+    auto index = classes.view({-1, 1});
+    const int64_t d = local.coefficients.size(2);
+    local.coefficients = local.coefficients.gather(1, index.unsqueeze(2).expand({-1, 1, d}));
+    local.intercepts = local.intercepts.gather(1, index);
+    local.r2 = local.r2.gather(1, index);
+  }
+
+  /// Points per batched solve, so that the solve's [points, n, r] tensors stay within the
+  /// memory budget of ctx.max_rows_per_pass rows of training points.
+  int64_t points_per_chunk(const xreg::Context& ctx) const {
+    return std::max<int64_t>(1, ctx.max_rows_per_pass / train_x_.size(0));
+  }
+
+  xreg::maple::ForestOptions forest_;
+  double regularization_;
+  xreg::OutputMode output_;
+  xreg::Task task_ = xreg::Task::regression;
+  torch::Tensor train_x_;        ///< [n, d] float64, CPU
+  torch::Tensor train_targets_;  ///< [n, k'] float64, CPU: the fitted function at train_x_
+  std::vector<OutputModel> outputs_;
+};
+
+}  // namespace
+
+XREG_PLUGIN_LIBRARY(xreg::entry<Maple>("maple", "1.0.0",
+                                       "MAPLE: ridge surrogates weighted by random-forest leaf "
+                                       "co-occurrence",
+                                       kParams))

@@ -1,0 +1,112 @@
+#pragma once
+/// Pieces shared by the metric plugins of neighbourhoods and explanations: their perturbation
+/// parameters, the checks of their inputs, the error of a linear surrogate against the function it
+/// explains, and the re-explanation of perturbed copies of the points in one explainer call.
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "xreg/sdk.hpp"
+
+namespace xreg::metrics {
+
+/// The schema entry of "sigma", the scale of Gaussian perturbations.
+constexpr xreg_param_spec kSigmaParam =
+    param::real("sigma", "0.1",
+                "Standard deviation of the Gaussian perturbations x' = x + sigma * N(0, I), in the "
+                "model's input units.");
+
+/// How a metric perturbs its points: `samples` draws per point from `neighborhood`.
+struct Perturbations {
+  Neighborhood neighborhood;
+  int64_t samples;
+
+  /// [N, samples, d...]: the perturbations of every point, from `stream` keyed on points.index.
+  torch::Tensor sample(const Context& ctx, std::string_view stream, const Batch& points) const {
+    return neighborhood.sample(ctx, stream, points, samples);
+  }
+};
+
+/// The perturbations a metric's parameters ask for: `make` (e.g. Neighborhood::gaussian) with
+/// the scale named `scale_name`, and "samples" draws. Refuses a scale that is not positive and
+/// fewer than one sample, naming the parameter.
+inline Perturbations read_perturbations(const Params& params, const char* scale_name,
+                                        Neighborhood (*make)(double)) {
+  const double scale = params.real(scale_name);
+  const int64_t samples = params.integer("samples");
+  if (!(scale > 0)) {
+    std::ostringstream message;
+    message << scale_name << " must be positive, got " << scale;
+    throw std::invalid_argument(message.str());
+  }
+  if (samples < 1) {
+    throw std::invalid_argument("samples must be at least 1, got " + std::to_string(samples));
+  }
+  return {make(scale), samples};
+}
+
+/// The explanation of in.points that the host hands to a metric of explanations; throws when
+/// the metric was called without one.
+inline const Explanation& explanation_of(const MetricInput& in, const std::string& metric) {
+  if (in.explainer == nullptr || in.explanation == nullptr) {
+    throw std::invalid_argument(metric + " scores explanations: it needs an explainer and its " +
+                                "explanation of the points");
+  }
+  return *in.explanation;
+}
+
+/// As explanation_of, refusing explanations that are not linear surrogates g_x(z) = b + cᵀz:
+/// only those can be evaluated away from x.
+inline const Explanation& linear_explanation_of(const MetricInput& in, const std::string& metric) {
+  const Explanation& explanation = explanation_of(in, metric);
+  if (explanation.kind != Explanation::Kind::linear) {
+    throw std::invalid_argument(metric + " needs linear explanations g_x(z) = b + c^T z (LIME, " +
+                                "MAPLE), not attribution or concept explanations (saliency, SENN)");
+  }
+  return explanation;
+}
+
+/// (g_x(z) − f(z))² at z [N, K, d...]: the linear surrogate of each point against f, the
+/// function the explanation explains, evaluated as the explanation defines it. All N·K inputs go
+/// through the model in one call of explained_function (in passes of at most
+/// ctx.max_rows_per_pass rows, independent of batching). Returns [N, K, k] in float64.
+inline torch::Tensor surrogate_squared_error(const MetricInput& in, const Explanation& explanation,
+                                             const torch::Tensor& z, const Context& ctx) {
+  auto f = explained_function(in.model, z, in.points.index, explanation.output, in.task,
+                              explanation.classes, ctx);
+  auto g = explanation.evaluate(z.to(explanation.coefficients.dtype()));
+  return (g.to(torch::kDouble) - f.to(torch::kDouble)).pow(2);
+}
+
+/// The first global index given to perturbed copies of points: 2^40. Real points are numbered
+/// from 0 within a split far below it, so a copy never shares an explainer's random stream with
+/// a real point.
+constexpr int64_t kCopyIndexBase = int64_t{1} << 40;
+
+/// The global indices of K copies of each point, [N] -> [N·K]: copy j of the point with index i
+/// gets kCopyIndexBase + i·K + j, distinct for every (i, j) and fixed by them, so that each
+/// re-explanation draws random streams of its own that do not depend on batching.
+inline torch::Tensor copy_indices(const torch::Tensor& index, int64_t copies) {
+  auto copy = torch::arange(copies, index.options().dtype(torch::kLong));
+  return (kCopyIndexBase + index.to(torch::kLong).unsqueeze(1) * copies + copy).flatten();
+}
+
+/// How each point's explanation changes at K copies z [N, K, d...] of the point: the squared
+/// difference, entry by entry, between `vector(explanation)` of each copy and of the point,
+/// [N, K, k, m] in float64, where `vector` maps an explanation of P points to [P, k, m]. The
+/// N·K copies are explained in one call of the explainer, with indices from copy_indices.
+template <class Vector>
+torch::Tensor explanation_change(const MetricInput& in, const Explanation& explanation,
+                                 const torch::Tensor& z, const Context& ctx, Vector vector) {
+  const int64_t n = z.size(0), copies = z.size(1);
+  const auto& y = in.points.y;
+  Batch batch{z.flatten(0, 1), y.defined() ? y.repeat_interleave(copies, 0) : y,
+              copy_indices(in.points.index, copies)};
+  auto at_copies = vector(in.explainer->explain(in.model, batch, ctx)).to(torch::kDouble);
+  auto at_points = vector(explanation).to(torch::kDouble).unsqueeze(1);
+  return (at_copies.unflatten(0, {n, copies}) - at_points).pow(2);
+}
+
+}  // namespace xreg::metrics
