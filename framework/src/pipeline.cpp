@@ -62,6 +62,11 @@ constexpr xreg_param_spec kRegularizerSlotSpecs[] = {
                   "absolute|relative"),
     param::integer("batch_size", "16",
                    "Number of rows of each training batch on which the regularizer is evaluated."),
+    param::string("name", "\"\"", "Label of this entry in reports; empty: the plugin's name."),
+};
+
+constexpr xreg_param_spec kLabeledSlotSpecs[] = {
+    param::string("name", "\"\"", "Label of this entry in reports; empty: the plugin's name."),
 };
 
 template <size_t N>
@@ -607,6 +612,32 @@ const Schema& regularizer_slot_schema() {
   return schema;
 }
 
+const Schema& labeled_slot_schema() {
+  static const Schema schema = host_schema(kLabeledSlotSpecs);
+  return schema;
+}
+
+std::string slot_label(const PluginConfig& slot) {
+  const std::string& name = slot.host.string("name");
+  return name.empty() ? slot.plugin : name;
+}
+
+namespace {
+
+/// Reports and random streams tell slots apart by label: two slots of a kind may not share one.
+void check_unique_labels(const std::vector<PluginConfig>& slots, const std::string& kind) {
+  for (size_t i = 0; i < slots.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (slot_label(slots[i]) == slot_label(slots[j])) {
+        throw ConfigError(slots[i].where + ": a second [[" + kind + "]] labelled '" +
+                          slot_label(slots[i]) + "'; set name = \"...\" on one of them");
+      }
+    }
+  }
+}
+
+}  // namespace
+
 toml::table read_pipeline_file(const std::string& path, const std::vector<std::string>& overrides) {
   std::error_code error;
   if (fs::is_directory(path, error)) {
@@ -674,9 +705,12 @@ Pipeline validate_pipeline(const toml::table& table, const std::string& file,
   pipeline.regularizers = read_slots(table, "regularizer", XREG_KIND_REGULARIZER,
                                      regularizer_slot_schema(), registry, locator);
   pipeline.explainers =
-      read_slots(table, "explainer", XREG_KIND_EXPLAINER, no_host_keys(), registry, locator);
+      read_slots(table, "explainer", XREG_KIND_EXPLAINER, labeled_slot_schema(), registry, locator);
   pipeline.metrics =
-      read_slots(table, "metric", XREG_KIND_METRIC, no_host_keys(), registry, locator);
+      read_slots(table, "metric", XREG_KIND_METRIC, labeled_slot_schema(), registry, locator);
+  check_unique_labels(pipeline.regularizers, "regularizer");
+  check_unique_labels(pipeline.explainers, "explainer");
+  check_unique_labels(pipeline.metrics, "metric");
   return pipeline;
 }
 
@@ -695,10 +729,10 @@ std::string resolved_toml(const Pipeline& pipeline) {
     write_slot(out, "[[regularizer]]", slot, regularizer_slot_schema());
   }
   for (const PluginConfig& slot : pipeline.explainers) {
-    write_slot(out, "[[explainer]]", slot, no_host_keys());
+    write_slot(out, "[[explainer]]", slot, labeled_slot_schema());
   }
   for (const PluginConfig& slot : pipeline.metrics) {
-    write_slot(out, "[[metric]]", slot, no_host_keys());
+    write_slot(out, "[[metric]]", slot, labeled_slot_schema());
   }
   return out.str();
 }

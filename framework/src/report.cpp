@@ -21,8 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// Significant digits in files (enough to compare runs) and in the terminal table (to read).
+constexpr int kFileDigits = 10;
+constexpr int kTableDigits = 4;
+
 /// `value` with `digits` significant digits; nan and inf spelled out.
-std::string number(double value, int digits = 10) {
+std::string number(double value, int digits = kFileDigits) {
   if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
   char text[32];
   std::snprintf(text, sizeof text, "%.*g", digits, value);
@@ -163,8 +167,8 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
 std::string results_table(const RunReport& report) {
   std::vector<std::vector<std::string>> rows{{"metric", "output", "mean", "sd", "trials"}};
   for (const auto& m : report.aggregate) {
-    rows.push_back(
-        {m.metric, output_label(m.output), number(m.mean), number(m.sd), std::to_string(m.count)});
+    rows.push_back({m.metric, output_label(m.output), number(m.mean, kTableDigits),
+                    number(m.sd, kTableDigits), std::to_string(m.count)});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {

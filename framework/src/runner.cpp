@@ -54,7 +54,7 @@ std::vector<WeightedRegularizer> make_regularizers(const Pipeline& pipeline,
   std::vector<WeightedRegularizer> all;
   for (const auto& slot : pipeline.regularizers) {
     WeightedRegularizer r;
-    r.name = slot.plugin + "#" + std::to_string(all.size());
+    r.name = slot_label(slot);
     r.regularizer = create<Regularizer>(registry, slot);
     r.weight = slot.host.real("weight");
     r.relative = slot.host.string("weight_mode") == "relative";
@@ -80,14 +80,14 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
     auto explainer = create<Explainer>(registry, slot);
     explainer->fit(model, data.train, data.val, ctx);
     Explanation explanation = explainer->explain(model, test.points, ctx);
-    explained.push_back({slot.plugin, explainer, std::move(explanation)});
+    explained.push_back({slot_label(slot), explainer, std::move(explanation)});
   }
   std::vector<MetricSummary> summaries;
   for (const auto& slot : pipeline.metrics) {
     auto metric = create<Metric>(registry, slot);
     if (!metric->needs_explainer()) {
       MetricInput input{model, test.points, test.task};
-      auto rows = summarize(slot.plugin, metric->evaluate(input, ctx).values);
+      auto rows = summarize(slot_label(slot), metric->evaluate(input, ctx).values);
       summaries.insert(summaries.end(), rows.begin(), rows.end());
       continue;
     }
@@ -97,7 +97,7 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
     }
     for (auto& e : explained) {
       MetricInput input{model, test.points, test.task, e.explainer.get(), &e.explanation};
-      auto rows = summarize(e.name + "/" + slot.plugin, metric->evaluate(input, ctx).values);
+      auto rows = summarize(e.name + "/" + slot_label(slot), metric->evaluate(input, ctx).values);
       summaries.insert(summaries.end(), rows.begin(), rows.end());
     }
   }

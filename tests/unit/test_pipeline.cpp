@@ -77,11 +77,12 @@ TEST(HostSchemas, DeclareTheDocumentedKeysAndDefaults) {
   EXPECT_EQ(train.real("tol"), 0.0);
 
   const Schema& slot = regularizer_slot_schema();
-  ASSERT_EQ(slot.size(), 3u);
+  ASSERT_EQ(slot.size(), 4u);
   EXPECT_EQ(slot[0].name, "weight");
   EXPECT_EQ(slot[0].default_value, Params::Value(1.0));
   EXPECT_EQ(slot[1].choices, (Strings{"absolute", "relative"}));
   EXPECT_EQ(slot[2].default_value, Params::Value(int64_t{16}));
+  EXPECT_EQ(slot[3].name, "name");
   for (const Schema* schema : {&run_schema(), &train_schema(), &slot}) {
     for (const ParamSchema& param : *schema) EXPECT_FALSE(param.doc.empty()) << param.name;
   }
@@ -397,6 +398,7 @@ TEST(ResolvedToml, WritesSlotsWithPluginThenHostKeysThenPluginKeys) {
   slot.host.set("weight", 0.5);
   slot.host.set("weight_mode", std::string("relative"));
   slot.host.set("batch_size", int64_t{16});
+  slot.host.set("name", std::string("smooth"));
   slot.params.set("sigma", 0.25);
   pipeline.regularizers.push_back(slot);
   const std::string text = resolved_toml(pipeline);
@@ -404,7 +406,7 @@ TEST(ResolvedToml, WritesSlotsWithPluginThenHostKeysThenPluginKeys) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\n[[regularizer]]\nplugin = \"expo\"\nweight = 0.5\nweight_mode = "
-                      "\"relative\"\nbatch_size = 16\nsigma = 0.25\n"),
+                      "\"relative\"\nbatch_size = 16\nname = \"smooth\"\nsigma = 0.25\n"),
             std::string::npos)
       << text;
   const toml::table table = parse_pipeline_text(text, "resolved.toml", {});
@@ -421,6 +423,23 @@ TEST(ValidatePipeline, ReportsTheFirstUnknownKeyInFileOrder) {
   EXPECT_EQ(error_of("[model]\nplugin = \"mlp\"\n\n[train]\nzeta = 1\nalpha = 2\n"),
             "p.toml:5:1: unknown key 'zeta' in [train] (known keys: enabled, optimizer, lr, "
             "momentum, weight_decay, batch_size, max_epochs, min_epochs, patience, tol)");
+}
+
+}  // namespace
+}  // namespace xreg
+
+namespace xreg {
+namespace {
+
+TEST(ValidatePipeline, SlotsOfAKindNeedDistinctLabels) {
+  const std::string twice =
+      "[model]\nplugin = \"mlp\"\n\n[[metric]]\nplugin = \"mse\"\n\n"
+      "[[metric]]\nplugin = \"mse\"\n";
+  EXPECT_EQ(error_of(twice),
+            "p.toml:7:1: a second [[metric]] labelled 'mse'; set name = \"...\" on one of them");
+  const Pipeline named = validate(twice + "name = \"mse_again\"\n");
+  EXPECT_EQ(slot_label(named.metrics[0]), "mse");
+  EXPECT_EQ(slot_label(named.metrics[1]), "mse_again");
 }
 
 }  // namespace

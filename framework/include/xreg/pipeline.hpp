@@ -33,7 +33,11 @@ struct Pipeline {
 /// Schemas of the host's sections and of the host's keys inside plugin slots.
 const Schema& run_schema();
 const Schema& train_schema();
-const Schema& regularizer_slot_schema();  ///< weight, weight_mode, batch_size
+const Schema& regularizer_slot_schema();  ///< weight, weight_mode, batch_size, name
+const Schema& labeled_slot_schema();      ///< name: explainer and metric slots
+
+/// What reports call a slot: its `name`, or the plugin's name when that is empty.
+std::string slot_label(const PluginConfig& slot);
 
 /// Parses `path` and applies `overrides` ("train.lr=1e-4", "regularizer[0].weight=0.1").
 /// Throws ConfigError with FILE:LINE:COLUMN for a syntax error, or naming the override.

@@ -95,8 +95,8 @@ class Lime final : public xreg::Explainer {
                                       task_, e.classes, ctx);
 
     const double width = kernel_width_ > 0 ? kernel_width_ : 0.75 * std::sqrt(double(d));
-    auto distance2 = (standardized - centre).pow(2).sum(2);                          // [P, m]
-    auto weights = torch::exp(distance2.to(torch::kDouble) / (-2 * width * width));  // √exp(−D²/w²)
+    auto distance2 = (standardized - centre).pow(2).sum(2);       // [P, m]
+    auto weights = torch::exp(distance2 / (-2 * width * width));  // √exp(−D²/w²)
     auto fit = xreg::weighted_ridge(standardized, f, weights, alpha_);
 
     // Back to input units: β = coef / scale, b = intercept − Σ β·mean.
