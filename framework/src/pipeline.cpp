@@ -69,6 +69,12 @@ constexpr xreg_param_spec kLabeledSlotSpecs[] = {
     param::string("name", "\"\"", "Label of this entry in reports; empty: the plugin's name."),
 };
 
+constexpr xreg_param_spec kMetricSlotSpecs[] = {
+    param::string("name", "\"\"", "Label of this entry in reports; empty: the plugin's name."),
+    param::strings("explainers", "[]",
+                   "Labels of the explainers whose explanations this metric scores; empty: all."),
+};
+
 template <size_t N>
 Schema host_schema(const xreg_param_spec (&specs)[N]) {
   return schema_from_specs(specs, N, sizeof(xreg_param_spec));
@@ -617,6 +623,11 @@ const Schema& labeled_slot_schema() {
   return schema;
 }
 
+const Schema& metric_slot_schema() {
+  static const Schema schema = host_schema(kMetricSlotSpecs);
+  return schema;
+}
+
 std::string slot_label(const PluginConfig& slot) {
   const std::string& name = slot.host.string("name");
   return name.empty() ? slot.plugin : name;
@@ -625,6 +636,21 @@ std::string slot_label(const PluginConfig& slot) {
 namespace {
 
 /// Reports and random streams tell slots apart by label: two slots of a kind may not share one.
+/// Every explainer a metric names exists.
+void check_metric_explainers(const Pipeline& pipeline) {
+  for (const auto& metric : pipeline.metrics) {
+    for (const auto& wanted : metric.host.strings("explainers")) {
+      const bool found = std::any_of(
+          pipeline.explainers.begin(), pipeline.explainers.end(),
+          [&](const PluginConfig& explainer) { return slot_label(explainer) == wanted; });
+      if (!found) {
+        throw ConfigError(metric.where + ": [[metric]] '" + slot_label(metric) +
+                          "' names explainer '" + wanted + "', which no [[explainer]] is labelled");
+      }
+    }
+  }
+}
+
 void check_unique_labels(const std::vector<PluginConfig>& slots, const std::string& kind) {
   for (size_t i = 0; i < slots.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
@@ -707,10 +733,11 @@ Pipeline validate_pipeline(const toml::table& table, const std::string& file,
   pipeline.explainers =
       read_slots(table, "explainer", XREG_KIND_EXPLAINER, labeled_slot_schema(), registry, locator);
   pipeline.metrics =
-      read_slots(table, "metric", XREG_KIND_METRIC, labeled_slot_schema(), registry, locator);
+      read_slots(table, "metric", XREG_KIND_METRIC, metric_slot_schema(), registry, locator);
   check_unique_labels(pipeline.regularizers, "regularizer");
   check_unique_labels(pipeline.explainers, "explainer");
   check_unique_labels(pipeline.metrics, "metric");
+  check_metric_explainers(pipeline);
   return pipeline;
 }
 
@@ -732,7 +759,7 @@ std::string resolved_toml(const Pipeline& pipeline) {
     write_slot(out, "[[explainer]]", slot, labeled_slot_schema());
   }
   for (const PluginConfig& slot : pipeline.metrics) {
-    write_slot(out, "[[metric]]", slot, labeled_slot_schema());
+    write_slot(out, "[[metric]]", slot, metric_slot_schema());
   }
   return out.str();
 }

@@ -2,6 +2,7 @@
 
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <ostream>
@@ -95,7 +96,11 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
       throw ConfigError(slot.where + ": metric '" + slot.plugin +
                         "' scores explanations; add an [[explainer]]");
     }
+    const auto& wanted = slot.host.strings("explainers");
     for (auto& e : explained) {
+      if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), e.name) == wanted.end()) {
+        continue;
+      }
       MetricInput input{model, test.points, test.task, e.explainer.get(), &e.explanation};
       auto rows = summarize(e.name + "/" + slot_label(slot), metric->evaluate(input, ctx).values);
       summaries.insert(summaries.end(), rows.begin(), rows.end());

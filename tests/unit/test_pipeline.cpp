@@ -444,3 +444,18 @@ TEST(ValidatePipeline, SlotsOfAKindNeedDistinctLabels) {
 
 }  // namespace
 }  // namespace xreg
+
+namespace xreg {
+namespace {
+
+TEST(ValidatePipeline, AMetricNamesOnlyExplainersThatExist) {
+  const std::string text =
+      "[model]\nplugin = \"mlp\"\n\n[[metric]]\nplugin = \"mse\"\n"
+      "explainers = [\"lime\"]\n";
+  EXPECT_EQ(error_of(text),
+            "p.toml:4:1: [[metric]] 'mse' names explainer 'lime', which no [[explainer]] is "
+            "labelled");
+}
+
+}  // namespace
+}  // namespace xreg

@@ -34,7 +34,8 @@ struct Pipeline {
 const Schema& run_schema();
 const Schema& train_schema();
 const Schema& regularizer_slot_schema();  ///< weight, weight_mode, batch_size, name
-const Schema& labeled_slot_schema();      ///< name: explainer and metric slots
+const Schema& labeled_slot_schema();      ///< name: explainer slots
+const Schema& metric_slot_schema();       ///< name, explainers: metric slots
 
 /// What reports call a slot: its `name`, or the plugin's name when that is empty.
 std::string slot_label(const PluginConfig& slot);
