@@ -27,8 +27,10 @@ constexpr double kFractionSumTolerance = 1e-6;
 constexpr double kRoundingSlack = 1e-9;
 
 constexpr xreg_param_spec kDataSpecs[] = {
-    param::string("format", "\"csv\"", "Where the data come from: a CSV file or a built-in set.",
-                  "csv|builtin"),
+    param::string("format", "\"csv\"",
+                  "Where the data come from: a CSV file, IDX image and label files (MNIST layout), "
+                  "or a built-in set.",
+                  "csv|idx|builtin"),
     param::path("path", "\"\"", "The whole data set as one CSV file, split anew for each trial."),
     param::path("train", "\"\"",
                 "Training split as its own CSV file, used instead of `path` (no split drawn)."),
@@ -37,6 +39,20 @@ constexpr xreg_param_spec kDataSpecs[] = {
                 "validation data."),
     param::path("test", "\"\"",
                 "Test split as its own CSV file; empty with train/val given: no test data."),
+    param::path(
+        "images", "\"\"",
+        "format = \"idx\": the images, an IDX file [N, H, W] of bytes (gzip or plain), split "
+        "with `split`; pixels are divided by 255. Fashion-MNIST: "
+        "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz (Debian "
+        "dataset-fashion-mnist)."),
+    param::path("labels", "\"\"",
+                "format = \"idx\": the labels of `images`, an IDX file of N classes 0..9."),
+    param::path(
+        "test_images", "\"\"",
+        "format = \"idx\": test images in their own IDX file (with test_labels); `images` is "
+        "then split into training and validation only, by the first two `split` "
+        "fractions renormalized."),
+    param::path("test_labels", "\"\"", "format = \"idx\": the labels of test_images."),
     param::string("header", "\"auto\"",
                   "Whether the first row names the columns; auto: when any of its fields is not a "
                   "number.",
@@ -50,7 +66,8 @@ constexpr xreg_param_spec kDataSpecs[] = {
                    "Feature columns to one-hot encode, one feature per distinct value named "
                    "column=value."),
     param::string("task", "\"regression\"",
-                  "What the target is: real values, 0/1 labels, or class labels.",
+                  "What the target is: real values, 0/1 labels, or class labels (format = "
+                  "\"idx\": multiclass).",
                   "regression|binary|multiclass"),
     param::string("positive", "\"\"",
                   "Binary task: the label of class 1 (e.g. \"M\"); empty: labels are the numbers 0 "
@@ -58,7 +75,8 @@ constexpr xreg_param_spec kDataSpecs[] = {
     param::reals("split", "[0.5, 0.25, 0.25]",
                  "Fractions of the rows for training, validation and test (sum 1)."),
     param::string("standardize", "\"train\"",
-                  "Standardize features with the training split's mean and sample SD, or not.",
+                  "Standardize features with the training split's mean and sample SD, or not "
+                  "(format = \"idx\": none, pixels stay in [0, 1]).",
                   "train|none"),
     param::boolean("standardize_target", "false",
                    "Regression: standardize the target with training statistics as well."),
@@ -89,7 +107,40 @@ bool has_split_files(const Params& data) {
          !data.string("test").empty();
 }
 
+bool has_idx_files(const Params& data) {
+  return !data.string("images").empty() || !data.string("labels").empty() ||
+         !data.string("test_images").empty() || !data.string("test_labels").empty();
+}
+
+/// format = "idx": an image/label pair (and optionally a test pair), class labels, pixels not
+/// standardized.
+void check_idx_sources(const Params& data) {
+  if (has_split_files(data) || !data.string("path").empty()) {
+    fail(
+        "data: format = \"idx\" reads images/labels (and test_images/test_labels); remove "
+        "path/train/val/test");
+  }
+  if (data.string("images").empty() || data.string("labels").empty()) {
+    fail("data: format = \"idx\" needs both images and labels");
+  }
+  if (data.string("test_images").empty() != data.string("test_labels").empty()) {
+    fail("data: set test_images and test_labels together");
+  }
+  if (data.string("standardize") != "none") {
+    fail(
+        "data.standardize: IDX pixels are scaled to [0, 1], not standardized; set standardize = "
+        "\"none\"");
+  }
+  if (data.string("task") != "multiclass") {
+    fail("data.task: IDX labels are the classes 0..9; set task = \"multiclass\"");
+  }
+}
+
 void check_sources(const Params& data) {
+  if (data.string("format") == "idx") return check_idx_sources(data);
+  if (has_idx_files(data)) {
+    fail("data: images/labels/test_images/test_labels are read with format = \"idx\" only");
+  }
   const bool files = has_split_files(data);
   if (data.string("format") == "builtin") {
     if (files || !data.string("path").empty()) {
@@ -169,25 +220,59 @@ void note_dropped(const Table& table, const std::string& path, std::vector<std::
   }
 }
 
-/// data.path or the generator, permuted by (seed, "split", trial) and cut in three.
-SplitTables split_one_table(const Params& data, const std::string& base_dir, uint64_t seed,
-                            int64_t trial) {
+/// `table` permuted by (seed, "split", trial) and cut in three by `fractions`.
+SplitTables cut_in_three(const Table& table, const std::vector<double>& fractions, uint64_t seed,
+                         int64_t trial) {
   SplitTables splits;
-  Table table;
-  if (data.string("format") == "builtin") {
-    table = generate_builtin(data, seed);
-  } else {
-    const std::string path = resolve_path(data.string("path"), base_dir);
-    table = read_csv(path, data);
-    note_dropped(table, path, splits.notes);
-  }
   const int64_t rows = table.x.size(0);
-  const SplitSizes sizes = split_sizes(rows, data.reals("split"));
+  const SplitSizes sizes = split_sizes(rows, fractions);
   auto generator = at::make_generator<at::CPUGeneratorImpl>(stream_seed(seed, "split", trial));
   const torch::Tensor order = torch::randperm(rows, generator, torch::kLong);
   splits.train = select_rows(table, order.slice(0, 0, sizes.train));
   splits.val = select_rows(table, order.slice(0, sizes.train, sizes.train + sizes.val));
   splits.test = select_rows(table, order.slice(0, sizes.train + sizes.val, rows));
+  return splits;
+}
+
+/// data.path or the generator, permuted by (seed, "split", trial) and cut in three.
+SplitTables split_one_table(const Params& data, const std::string& base_dir, uint64_t seed,
+                            int64_t trial) {
+  if (data.string("format") == "builtin") {
+    return cut_in_three(generate_builtin(data, seed), data.reals("split"), seed, trial);
+  }
+  const std::string path = resolve_path(data.string("path"), base_dir);
+  const Table table = read_csv(path, data);
+  SplitTables splits = cut_in_three(table, data.reals("split"), seed, trial);
+  note_dropped(table, path, splits.notes);
+  return splits;
+}
+
+/// The training and validation fractions renormalized to sum 1 and no test part, for data that
+/// bring their own test split.
+std::vector<double> without_test_fraction(const std::vector<double>& fractions) {
+  check_fractions(fractions);
+  const double kept = fractions[0] + fractions[1];
+  if (kept <= 0.0) {
+    fail("data.split: expected a positive training or validation fraction, found " +
+         fraction_list(fractions));
+  }
+  return {fractions[0] / kept, fractions[1] / kept, 0.0};
+}
+
+/// format = "idx": the image/label pair cut in three by data.split or, with a test pair, cut
+/// into training and validation by the first two fractions renormalized.
+SplitTables split_idx(const Params& data, const std::string& base_dir, uint64_t seed,
+                      int64_t trial) {
+  const auto path = [&](const char* key) { return resolve_path(data.string(key), base_dir); };
+  const Table table = read_idx(path("images"), path("labels"));
+  if (data.string("test_images").empty()) {
+    return cut_in_three(table, data.reals("split"), seed, trial);
+  }
+  SplitTables splits = cut_in_three(table, without_test_fraction(data.reals("split")), seed, trial);
+  splits.test = read_idx(path("test_images"), path("test_labels"));
+  if (splits.test->x.sizes().slice(1) != table.x.sizes().slice(1)) {
+    fail(path("test_images") + ": the images differ in size from those of " + path("images"));
+  }
   return splits;
 }
 
@@ -259,6 +344,14 @@ SplitTables read_split_files(const Params& data, const std::string& base_dir) {
   }
   if (data.string("task") == "multiclass") unify_classes(present);
   return splits;
+}
+
+/// The unstandardized splits of the files or the generator that `data` names.
+SplitTables read_splits(const Params& data, const std::string& base_dir, uint64_t seed,
+                        int64_t trial) {
+  if (has_split_files(data)) return read_split_files(data, base_dir);
+  if (data.string("format") == "idx") return split_idx(data, base_dir, seed, trial);
+  return split_one_table(data, base_dir, seed, trial);
 }
 
 // ----- standardization and datasets ---------------------------------------------------------
@@ -395,8 +488,7 @@ Table generate_builtin(const Params& data, uint64_t seed) {
 SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t seed, int64_t trial,
                       torch::Dtype dtype) {
   check_sources(data);
-  SplitTables splits = has_split_files(data) ? read_split_files(data, base_dir)
-                                             : split_one_table(data, base_dir, seed, trial);
+  SplitTables splits = read_splits(data, base_dir, seed, trial);
   SplitData out;
   out.notes = splits.notes;
   standardize(data, splits, out);

@@ -52,6 +52,8 @@ constexpr xreg_param_spec kTrainSpecs[] = {
                    "Training stops when epoch - best_epoch > patience and epoch > min_epochs."),
     param::real("tol", "0.0",
                 "A validation loss counts as better when it is below the best one minus tol."),
+    param::boolean("restore_best", "true",
+                   "Keep the weights of the best validation epoch; false keeps the last epoch's."),
 };
 
 constexpr xreg_param_spec kRegularizerSlotSpecs[] = {

@@ -173,7 +173,7 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
       best_state = snapshot(model);
     }
   }
-  if (!best_state.empty()) restore(model, best_state);
+  if (settings.boolean("restore_best") && !best_state.empty()) restore(model, best_state);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

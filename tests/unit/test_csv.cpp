@@ -72,7 +72,7 @@ using Names = std::vector<std::string>;
 
 TEST(DataSchema, DefinesEveryKeyWithItsDefault) {
   const Params data = data_params();
-  EXPECT_EQ(data.values().size(), 18u);
+  EXPECT_EQ(data.values().size(), 22u);
   EXPECT_EQ(data.string("format"), "csv");
   EXPECT_EQ(data.string("header"), "auto");
   EXPECT_EQ(data.string("target"), "last");

@@ -75,6 +75,7 @@ TEST(HostSchemas, DeclareTheDocumentedKeysAndDefaults) {
   EXPECT_EQ(train.integer("min_epochs"), 50);
   EXPECT_EQ(train.integer("patience"), 50);
   EXPECT_EQ(train.real("tol"), 0.0);
+  EXPECT_TRUE(train.boolean("restore_best"));
 
   const Schema& slot = regularizer_slot_schema();
   ASSERT_EQ(slot.size(), 4u);
@@ -422,7 +423,8 @@ namespace {
 TEST(ValidatePipeline, ReportsTheFirstUnknownKeyInFileOrder) {
   EXPECT_EQ(error_of("[model]\nplugin = \"mlp\"\n\n[train]\nzeta = 1\nalpha = 2\n"),
             "p.toml:5:1: unknown key 'zeta' in [train] (known keys: enabled, optimizer, lr, "
-            "momentum, weight_decay, batch_size, max_epochs, min_epochs, patience, tol)");
+            "momentum, weight_decay, batch_size, max_epochs, min_epochs, patience, tol, "
+            "restore_best)");
 }
 
 }  // namespace
