@@ -1,0 +1,82 @@
+#pragma once
+/// Pieces shared by the regularizer plugins: parameter checks, the model's outputs on all
+/// neighbors of a batch in one differentiable pass, the residual of ExpO's local linear fits
+/// (shared by ExpO-Fidelity and 1D-Fidelity), and the weight matrices that L1/L2 penalize.
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "xreg/sdk.hpp"
+
+namespace xreg::regularizers {
+
+/// The real parameter `name`; throws std::invalid_argument naming it when it is not positive.
+inline double positive(const Params& params, const char* name) {
+  const double value = params.real(name);
+  if (!(value > 0)) {
+    std::ostringstream message;
+    message << name << " must be positive, got " << value;
+    throw std::invalid_argument(message.str());
+  }
+  return value;
+}
+
+/// The integer parameter `name`; throws std::invalid_argument naming it when it is below
+/// `least`.
+inline int64_t at_least(const Params& params, const char* name, int64_t least) {
+  const int64_t value = params.integer(name);
+  if (value < least) {
+    throw std::invalid_argument(std::string(name) + " must be at least " + std::to_string(least) +
+                                ", got " + std::to_string(value));
+  }
+  return value;
+}
+
+/// The model's outputs [N, K, k] on inputs z [N, K, d...], differentiable with respect to the
+/// model's parameters: all N·K rows go through the model in one forward pass, so the penalty
+/// costs one forward and one backward over them.
+inline torch::Tensor outputs_on(Model& model, const torch::Tensor& z) {
+  return model.forward(z.flatten(0, 1)).unflatten(0, {z.size(0), z.size(1)});
+}
+
+/// The design [z, 1] of a local linear fit: z [N, m, p] with a column of ones appended.
+inline torch::Tensor with_intercept(const torch::Tensor& z) {
+  return torch::cat({z, torch::ones_like(z.narrow(2, 0, 1))}, 2);
+}
+
+/// The residuals r = y − ŷ [N, m, k] of the least-squares fits of y [N, m, k] on `design`
+/// [N, m, p], one fit per point and all outputs at once, with the projection held constant as
+/// ExpO's stop_gradient holds it: the fitted values are ŷ = Q(Qᵀy) for an orthonormal basis Q of
+/// the design's columns, from a batched reduced QR (better conditioned than the normal
+/// equations, no loop over points), so the gradient flows through y directly and through the
+/// fitted coefficients Qᵀy. Needs m > p: with m ≤ p the fit is exact and the residual zero.
+inline torch::Tensor local_fit_residual(const torch::Tensor& design, const torch::Tensor& y) {
+  torch::Tensor basis;  // Q [N, m, p]
+  {
+    torch::NoGradGuard constant;
+    basis = std::get<0>(torch::linalg_qr(design.to(y.dtype())));
+  }
+  return y - torch::bmm(basis, torch::bmm(basis.transpose(1, 2), y));
+}
+
+/// ExpO's fidelity penalty: the mean over points, neighbors and outputs of the squared residual
+/// of each point's local linear fit of the model's outputs on its neighbors. neighbors
+/// [N, m, d...] are the model's inputs; design [N, m, p] the fit's regressors for them.
+inline torch::Tensor local_fit_penalty(Model& model, const torch::Tensor& neighbors,
+                                       const torch::Tensor& design) {
+  return local_fit_residual(design, outputs_on(model, neighbors)).square().mean();
+}
+
+/// The model's weight matrices and kernels: its parameters of two or more dimensions, which
+/// leaves out biases (as ExpO's L1/L2 baselines).
+inline std::vector<torch::Tensor> weight_matrices(Model& model) {
+  std::vector<torch::Tensor> weights;
+  for (auto& p : model.parameters()) {
+    if (p.dim() >= 2) weights.push_back(p);
+  }
+  return weights;
+}
+
+}  // namespace xreg::regularizers
