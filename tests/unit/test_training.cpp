@@ -4,6 +4,7 @@
 
 #include "plugin_test_support.hpp"
 #include "xreg/pipeline.hpp"
+#include "xreg/sdk/regularizer.hpp"
 #include "xreg/trainer.hpp"
 
 namespace {
@@ -102,6 +103,29 @@ TEST(Training, IsDeterministic) {
   for (size_t i = 0; i < a->parameters().size(); ++i) {
     EXPECT_TRUE(torch::equal(a->parameters()[i], b->parameters()[i]));
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Training, SeveralRegularizersAddUp) {
+  auto train = linear_data(128, 0), val = linear_data(32, 1);
+  auto l2 = [](const std::string& name, double weight) {
+    xreg::WeightedRegularizer r;
+    r.name = name;
+    r.regularizer = xreg::testing::make_plugin<xreg::Regularizer>("l2");
+    r.weight = weight;
+    return r;
+  };
+  std::vector<xreg::WeightedRegularizer> two{l2("a", 0.5), l2("b", 0.25)}, one{l2("c", 0.75)};
+  auto a = small_mlp(), b = small_mlp();
+  xreg::train_model(*a, two, train, val, train_settings(10), xreg::Context{});
+  xreg::train_model(*b, one, train, val, train_settings(10), xreg::Context{});
+  for (size_t i = 0; i < a->parameters().size(); ++i) {
+    EXPECT_TRUE(torch::allclose(a->parameters()[i], b->parameters()[i], 1e-5, 1e-6));
+  }
+  EXPECT_EQ(two[1].effective_weight, 0.25);  // absolute weights are used as given
 }
 
 }  // namespace
