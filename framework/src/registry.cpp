@@ -51,7 +51,6 @@ class LoadedLibrary {
   LoadedLibrary(boost::dll::shared_library library, std::string path)
       : library_(std::move(library)), path_(std::move(path)) {}
   const std::string& path() const { return path_; }
-  const boost::dll::shared_library& library() const { return library_; }
 
  private:
   boost::dll::shared_library library_;

@@ -78,7 +78,6 @@ class RowLayout {
     positions_ = (first_row.unsqueeze(1) + torch::arange(k).unsqueeze(0)).flatten();  // [N*K]
   }
 
-  int64_t block_rows() const { return block_rows_; }
   /// Rows of the packed tensor: whole blocks.
   int64_t rows() const { return blocks_.numel() * block_rows_; }
 
