@@ -13,9 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "xreg/data_loading.hpp"
-#include "xreg/determinism.hpp"
-#include "xreg/registry.hpp"
+#include "xreg/host/config/host_schemas.hpp"
+#include "xreg/host/data/splits.hpp"
+#include "xreg/host/run/determinism.hpp"
+#include "xreg/host/plugin/registry.hpp"
 #include "xreg/sdk/model.hpp"
 
 namespace xreg::bench {

@@ -11,7 +11,7 @@
 #include "bench_support.hpp"
 #include "xreg/sdk/neighborhood.hpp"
 #include "xreg/sdk/regularizer.hpp"
-#include "xreg/trainer.hpp"
+#include "xreg/host/run/trainer.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "xreg/data_loading.hpp"
+#include "xreg/host/config/host_schemas.hpp"
 
 namespace xreg::testing {
 

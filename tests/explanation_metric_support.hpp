@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "plugin_test_support.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/metric.hpp"
 
 namespace xreg::testing {

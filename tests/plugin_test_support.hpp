@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "xreg/registry.hpp"
+#include "xreg/host/plugin/registry.hpp"
 
 namespace xreg::testing {
 

@@ -9,7 +9,7 @@
 
 #include "analytic_models.hpp"
 #include "plugin_test_support.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/neighborhood.hpp"
 #include "xreg/sdk/regularizer.hpp"
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "plugin_test_support.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/model.hpp"
 
 namespace {

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "regularizer_test_support.hpp"
-#include "xreg/errors.hpp"
-#include "xreg/pipeline.hpp"
-#include "xreg/trainer.hpp"
+#include "xreg/host/config/host_schemas.hpp"
+#include "xreg/host/errors.hpp"
+#include "xreg/host/run/trainer.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // The main of every test program: the process-wide determinism settings, then the tests.
 #include <gtest/gtest.h>
 
-#include "xreg/determinism.hpp"
+#include "xreg/host/run/determinism.hpp"
 
 int main(int argc, char** argv) {
   xreg::make_blas_deterministic();

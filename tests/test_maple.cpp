@@ -9,8 +9,8 @@
 #include "data_test_support.hpp"
 #include "plugin_test_support.hpp"
 #include "random_forest.hpp"
-#include "xreg/data_loading.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/data/splits.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/explainer.hpp"
 
 // The plugin is a MODULE that exports only its descriptor: the forest is compiled in here.

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "plugin_test_support.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/model.hpp"
 
 namespace {

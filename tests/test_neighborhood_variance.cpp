@@ -3,7 +3,7 @@
 
 #include "analytic_models.hpp"
 #include "explanation_metric_support.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/errors.hpp"
 
 namespace {
 

@@ -3,7 +3,8 @@
 
 #include "data_test_support.hpp"
 #include "plugin_test_support.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/data/splits.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/model.hpp"
 
 namespace {

@@ -14,12 +14,15 @@
 #include <string>
 #include <vector>
 
-#include "xreg/determinism.hpp"
-#include "xreg/errors.hpp"
-#include "xreg/pipeline.hpp"
-#include "xreg/registry.hpp"
-#include "xreg/report.hpp"
-#include "xreg/runner.hpp"
+#include "xreg/host/config/document.hpp"
+#include "xreg/host/config/pipeline.hpp"
+#include "xreg/host/config/resolved_toml.hpp"
+#include "xreg/host/errors.hpp"
+#include "xreg/host/plugin/registry.hpp"
+#include "xreg/host/plugin/schema.hpp"
+#include "xreg/host/report/report.hpp"
+#include "xreg/host/run/determinism.hpp"
+#include "xreg/host/run/runner.hpp"
 #include "xreg/sdk/version.h"
 
 namespace po = boost::program_options;
@@ -91,14 +94,11 @@ bool wants_help(const po::variables_map& vm, const po::options_description& opti
 xreg::Pipeline load_pipeline(xreg::Registry& registry, const po::variables_map& vm) {
   if (!vm.count("file")) throw po::error("a pipeline FILE is required");
   const std::string file = vm["file"].as<std::string>();
-  const toml::table table = xreg::read_pipeline_file(file, strings(vm, "set"));
-  const std::string base_dir = fs::path(file).parent_path().string();
+  const xreg::PipelineDocument document = xreg::read_pipeline_file(file, strings(vm, "set"));
   auto dirs = strings(vm, "plugin-dir");
-  for (const auto& dir : xreg::pipeline_plugin_paths(table, base_dir.empty() ? "." : base_dir)) {
-    dirs.push_back(dir);
-  }
+  for (const auto& dir : document.plugin_paths()) dirs.push_back(dir);
   load_plugins(registry, dirs);
-  return xreg::validate_pipeline(table, file, registry);
+  return xreg::validate_pipeline(document, registry);
 }
 
 int run_command(const std::vector<std::string>& args) {

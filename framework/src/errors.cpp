@@ -1,4 +1,4 @@
-#include "xreg/errors.hpp"
+#include "xreg/host/errors.hpp"
 
 namespace xreg {
 

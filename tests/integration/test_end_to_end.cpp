@@ -8,10 +8,11 @@
 
 #include "data_test_support.hpp"
 #include "plugin_test_support.hpp"
-#include "xreg/errors.hpp"
-#include "xreg/pipeline.hpp"
-#include "xreg/report.hpp"
-#include "xreg/runner.hpp"
+#include "xreg/host/config/pipeline.hpp"
+#include "xreg/host/config/resolved_toml.hpp"
+#include "xreg/host/errors.hpp"
+#include "xreg/host/report/report.hpp"
+#include "xreg/host/run/runner.hpp"
 
 namespace {
 
@@ -19,8 +20,8 @@ namespace fs = std::filesystem;
 
 xreg::Pipeline pipeline_from(const std::string& text, const std::vector<std::string>& sets = {}) {
   const std::string file = std::string(XREG_SOURCE_DIR) + "/tests/integration/inline.toml";
-  auto table = xreg::parse_pipeline_text(text, file, sets);
-  return xreg::validate_pipeline(table, file, xreg::testing::built_plugins());
+  auto document = xreg::parse_pipeline_text(text, file, sets);
+  return xreg::validate_pipeline(document, xreg::testing::built_plugins());
 }
 
 double aggregate(const xreg::RunReport& report, const std::string& metric) {
@@ -127,7 +128,7 @@ TEST(EndToEnd, WritesTheReportFiles) {
   // The resolved pipeline validates again and gives the same pipeline.
   auto again = xreg::validate_pipeline(
       xreg::parse_pipeline_text(xreg::resolved_toml(pipeline), "resolved.toml", {}),
-      "resolved.toml", xreg::testing::built_plugins());
+      xreg::testing::built_plugins());
   auto body = [](const std::string& toml) { return toml.substr(toml.find('\n')); };
   EXPECT_EQ(body(xreg::resolved_toml(again)), body(xreg::resolved_toml(pipeline)));
   for (const auto& item : fs::directory_iterator(out)) {

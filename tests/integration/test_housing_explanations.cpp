@@ -8,8 +8,8 @@
 
 #include "data_test_support.hpp"
 #include "plugin_test_support.hpp"
-#include "xreg/pipeline.hpp"
-#include "xreg/runner.hpp"
+#include "xreg/host/config/pipeline.hpp"
+#include "xreg/host/run/runner.hpp"
 
 namespace {
 
@@ -20,8 +20,8 @@ struct Band {
 TEST(HousingExplanations, AgreeWithTheReferenceImplementation) {
   if (!xreg::testing::have_shared("models/housing_mlp.pt")) GTEST_SKIP() << "no ../shared";
   const std::string file = std::string(XREG_SOURCE_DIR) + "/examples/housing_explanations.toml";
-  const auto table = xreg::read_pipeline_file(file, {"run.trials=2"});
-  const auto pipeline = xreg::validate_pipeline(table, file, xreg::testing::built_plugins());
+  const auto document = xreg::read_pipeline_file(file, {"run.trials=2"});
+  const auto pipeline = xreg::validate_pipeline(document, xreg::testing::built_plugins());
   const auto report = xreg::run_pipeline(pipeline, xreg::testing::built_plugins());
   std::map<std::string, double> measured;
   for (const auto& m : report.aggregate) measured[m.metric] = m.mean;

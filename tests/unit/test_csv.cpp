@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "xreg/data_loading.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/config/host_schemas.hpp"
+#include "xreg/host/data/csv.hpp"
+#include "xreg/host/errors.hpp"
 
 namespace fs = std::filesystem;
 

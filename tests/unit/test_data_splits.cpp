@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "xreg/data_loading.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/config/host_schemas.hpp"
+#include "xreg/host/data/builtin.hpp"
+#include "xreg/host/data/splits.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/context.hpp"
 
 namespace fs = std::filesystem;

@@ -13,8 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "xreg/data_loading.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/config/host_schemas.hpp"
+#include "xreg/host/data/idx.hpp"
+#include "xreg/host/data/splits.hpp"
+#include "xreg/host/errors.hpp"
 
 namespace fs = std::filesystem;
 

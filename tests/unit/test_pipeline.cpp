@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "xreg/data_loading.hpp"
-#include "xreg/errors.hpp"
-#include "xreg/pipeline.hpp"
+#include "config/document_access.hpp"
+#include "xreg/host/config/host_schemas.hpp"
+#include "xreg/host/config/pipeline.hpp"
+#include "xreg/host/config/resolved_toml.hpp"
+#include "xreg/host/errors.hpp"
 
 namespace xreg {
 namespace {
@@ -30,7 +32,7 @@ const Registry& plugins() {
 }
 
 Pipeline validate(const std::string& text, const Strings& overrides = {}) {
-  return validate_pipeline(parse_pipeline_text(text, "p.toml", overrides), "p.toml", plugins());
+  return validate_pipeline(parse_pipeline_text(text, "p.toml", overrides), plugins());
 }
 
 /// The message of the ConfigError that parsing or validating `text` throws, or "no error".
@@ -122,8 +124,9 @@ TEST(ValidatePipeline, ReadsValuesAndSlots) {
 }
 
 TEST(ValidatePipeline, BaseDirIsTheFilesFolder) {
-  const toml::table table = parse_pipeline_text(kMlp, "cfg/exp/p.toml", {});
-  EXPECT_EQ(validate_pipeline(table, "cfg/exp/p.toml", plugins()).base_dir, "cfg/exp");
+  const PipelineDocument document = parse_pipeline_text(kMlp, "cfg/exp/p.toml", {});
+  EXPECT_EQ(document.base_dir(), "cfg/exp");
+  EXPECT_EQ(validate_pipeline(document, plugins()).base_dir, "cfg/exp");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,25 +267,28 @@ TEST(ReadPipelineFile, ReadsTheFileAndNamesItInMessages) {
   std::filesystem::create_directories(folder);
   const std::string file = (folder / "p.toml").string();
   std::ofstream(file) << kMlp << "\n[train]\nlr = \"fast\"\n";
-  const toml::table table = read_pipeline_file(file, {"run.seed=4"});
+  const PipelineDocument document = read_pipeline_file(file, {"run.seed=4"});
+  EXPECT_EQ(document.file(), file);
   try {
-    validate_pipeline(table, file, plugins());
+    validate_pipeline(document, plugins());
     FAIL() << "no error";
   } catch (const ConfigError& error) {
     EXPECT_EQ(error.what(), file + ":5:6: [train] lr: expected a float, found a string");
   }
   const Pipeline pipeline =
-      validate_pipeline(read_pipeline_file(file, {"train.lr=0.5"}), file, plugins());
+      validate_pipeline(read_pipeline_file(file, {"train.lr=0.5"}), plugins());
   EXPECT_EQ(pipeline.base_dir, folder.string());
   EXPECT_EQ(pipeline.train.real("lr"), 0.5);
   std::filesystem::remove_all(folder);
 }
 
 TEST(PipelinePluginPaths, ResolvesAgainstTheBaseDir) {
-  const toml::table table = parse_pipeline_text(
-      "[run]\nplugin_path = [\"plugins\", \"/opt/xreg\", \"../shared\"]\n", "p.toml", {});
-  EXPECT_EQ(pipeline_plugin_paths(table, "cfg"), (Strings{"cfg/plugins", "/opt/xreg", "shared"}));
-  EXPECT_TRUE(pipeline_plugin_paths(parse_pipeline_text(kMlp, "p.toml", {}), ".").empty());
+  const std::string text = "[run]\nplugin_path = [\"plugins\", \"/opt/xreg\", \"../shared\"]\n";
+  EXPECT_EQ(parse_pipeline_text(text, "cfg/p.toml", {}).plugin_paths(),
+            (Strings{"cfg/plugins", "/opt/xreg", "shared"}));
+  EXPECT_EQ(parse_pipeline_text(text, "p.toml", {}).plugin_paths(),
+            (Strings{"plugins", "/opt/xreg", "../shared"}));
+  EXPECT_TRUE(parse_pipeline_text(kMlp, "p.toml", {}).plugin_paths().empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,9 +327,10 @@ TEST(Overrides, CreateTablesAndArrayEntries) {
 }
 
 TEST(Overrides, ReachIntoArraysOfTables) {
-  const toml::table table = parse_pipeline_text(
+  const PipelineDocument document = parse_pipeline_text(
       "[[regularizer]]\nplugin = \"a\"\nweight = 1.0\n\n[[regularizer]]\nplugin = \"b\"\n",
       "p.toml", {"regularizer[1].weight=0.1", "regularizer[0].plugin=c"});
+  const toml::table& table = PipelineDocumentAccess::table(document);
   EXPECT_EQ(table["regularizer"][0]["weight"].value<double>(), 1.0);
   EXPECT_EQ(table["regularizer"][0]["plugin"].value<std::string>(), "c");
   EXPECT_EQ(table["regularizer"][1]["weight"].value<double>(), 0.1);
@@ -377,7 +384,7 @@ TEST(ResolvedToml, ParsesBackToTheSameParams) {
       "[[metric]]\nplugin = \"mse\"\n\n[[metric]]\nplugin = \"accuracy\"\n");
   const std::string text = resolved_toml(pipeline);
   const Pipeline again =
-      validate_pipeline(parse_pipeline_text(text, "resolved.toml", {}), "resolved.toml", plugins());
+      validate_pipeline(parse_pipeline_text(text, "resolved.toml", {}), plugins());
   EXPECT_EQ(again.run.values(), pipeline.run.values()) << text;
   EXPECT_EQ(again.data.values(), pipeline.data.values()) << text;
   EXPECT_EQ(again.train.values(), pipeline.train.values()) << text;
@@ -410,7 +417,8 @@ TEST(ResolvedToml, WritesSlotsWithPluginThenHostKeysThenPluginKeys) {
                       "\"relative\"\nbatch_size = 16\nname = \"smooth\"\nsigma = 0.25\n"),
             std::string::npos)
       << text;
-  const toml::table table = parse_pipeline_text(text, "resolved.toml", {});
+  const PipelineDocument document = parse_pipeline_text(text, "resolved.toml", {});
+  const toml::table& table = PipelineDocumentAccess::table(document);
   EXPECT_EQ(table["regularizer"][0]["sigma"].value<double>(), 0.25);
 }
 

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "xreg/errors.hpp"
-#include "xreg/registry.hpp"
+#include "xreg/host/errors.hpp"
+#include "xreg/host/plugin/registry.hpp"
 #include "xreg/sdk/model.hpp"
 
 namespace {

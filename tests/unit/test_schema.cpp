@@ -7,7 +7,8 @@
 #include <cmath>
 #include <limits>
 
-#include "xreg/schema.hpp"
+#include "plugin/schema_toml.hpp"
+#include "xreg/host/plugin/schema.hpp"
 
 namespace xreg {
 namespace {

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "plugin_test_support.hpp"
-#include "xreg/pipeline.hpp"
+#include "xreg/host/config/host_schemas.hpp"
+#include "xreg/host/run/trainer.hpp"
 #include "xreg/sdk/regularizer.hpp"
-#include "xreg/trainer.hpp"
 
 namespace {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "xreg/pipeline.hpp"
-#include "xreg/registry.hpp"
-#include "xreg/trainer.hpp"
+#include "xreg/host/config/pipeline.hpp"
+#include "xreg/host/plugin/registry.hpp"
+#include "xreg/host/run/trainer.hpp"
 
 namespace xreg {
 

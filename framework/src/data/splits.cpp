@@ -1,7 +1,7 @@
-/// The [data] section: its schema, the built-in data sets, and the splits of one trial
-/// (seeded permutation or explicit files, then standardization with training statistics).
+/// The splits of one trial: the files or the generator that [data] names, split by a seeded
+/// permutation or given as explicit files, then standardized with training statistics.
 
-#include "xreg/data_loading.hpp"
+#include "xreg/host/data/splits.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/types.h>
@@ -9,11 +9,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <optional>
 #include <sstream>
 
-#include "xreg/errors.hpp"
+#include "config/paths.hpp"
+#include "xreg/host/data/builtin.hpp"
+#include "xreg/host/data/csv.hpp"
+#include "xreg/host/data/idx.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/context.hpp"
 
 namespace xreg {
@@ -26,80 +29,12 @@ constexpr double kFractionSumTolerance = 1e-6;
 /// Slack before rounding split sizes up, so that 0.7 + 0.3 leaves 30 of 100 rows, not 31.
 constexpr double kRoundingSlack = 1e-9;
 
-constexpr xreg_param_spec kDataSpecs[] = {
-    param::string("format", "\"csv\"",
-                  "Where the data come from: a CSV file, IDX image and label files (MNIST layout), "
-                  "or a built-in set.",
-                  "csv|idx|builtin"),
-    param::path("path", "\"\"", "The whole data set as one CSV file, split anew for each trial."),
-    param::path("train", "\"\"",
-                "Training split as its own CSV file, used instead of `path` (no split drawn)."),
-    param::path("val", "\"\"",
-                "Validation split as its own CSV file; empty with train/test given: no "
-                "validation data."),
-    param::path("test", "\"\"",
-                "Test split as its own CSV file; empty with train/val given: no test data."),
-    param::path(
-        "images", "\"\"",
-        "format = \"idx\": the images, an IDX file [N, H, W] of bytes (gzip or plain), split "
-        "with `split`; pixels are divided by 255. Fashion-MNIST: "
-        "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz (Debian "
-        "dataset-fashion-mnist)."),
-    param::path("labels", "\"\"",
-                "format = \"idx\": the labels of `images`, an IDX file of N classes 0..9."),
-    param::path(
-        "test_images", "\"\"",
-        "format = \"idx\": test images in their own IDX file (with test_labels); `images` is "
-        "then split into training and validation only, by the first two `split` "
-        "fractions renormalized."),
-    param::path("test_labels", "\"\"", "format = \"idx\": the labels of test_images."),
-    param::string("header", "\"auto\"",
-                  "Whether the first row names the columns; auto: when any of its fields is not a "
-                  "number.",
-                  "auto|yes|no"),
-    param::string("target", "\"last\"",
-                  "The target column: its name, its 0-based index written as digits, or last."),
-    param::strings("ignore", "[]",
-                   "Columns that are neither features nor target (names or "
-                   "0-based indices)."),
-    param::strings("categorical", "[]",
-                   "Feature columns to one-hot encode, one feature per distinct value named "
-                   "column=value."),
-    param::string("task", "\"regression\"",
-                  "What the target is: real values, 0/1 labels, or class labels (format = "
-                  "\"idx\": multiclass).",
-                  "regression|binary|multiclass"),
-    param::string("positive", "\"\"",
-                  "Binary task: the label of class 1 (e.g. \"M\"); empty: labels are the numbers 0 "
-                  "and 1."),
-    param::reals("split", "[0.5, 0.25, 0.25]",
-                 "Fractions of the rows for training, validation and test (sum 1)."),
-    param::string("standardize", "\"train\"",
-                  "Standardize features with the training split's mean and sample SD, or not "
-                  "(format = \"idx\": none, pixels stay in [0, 1]).",
-                  "train|none"),
-    param::boolean("standardize_target", "false",
-                   "Regression: standardize the target with training statistics as well."),
-    param::boolean("drop_missing", "false",
-                   "Leave out rows with an empty value instead of stopping with an error."),
-    param::string("generator", "\"friedman1\"", "The built-in data set (format = \"builtin\").",
-                  "friedman1"),
-    param::integer("samples", "1000", "Number of rows of the built-in data set."),
-    param::real("noise", "1.0", "SD of the Gaussian noise added to the built-in target."),
-};
-
 [[noreturn]] void fail(const std::string& message) { throw ConfigError(message); }
 
 Task parse_task(const std::string& name) {
   if (name == "binary") return Task::binary;
   if (name == "multiclass") return Task::multiclass;
   return Task::regression;
-}
-
-std::string resolve_path(const std::string& path, const std::string& base_dir) {
-  const std::filesystem::path file(path);
-  if (file.is_absolute() || base_dir.empty()) return path;
-  return (std::filesystem::path(base_dir) / file).string();
 }
 
 bool has_split_files(const Params& data) {
@@ -240,7 +175,7 @@ SplitTables split_one_table(const Params& data, const std::string& base_dir, uin
   if (data.string("format") == "builtin") {
     return cut_in_three(generate_builtin(data, seed), data.reals("split"), seed, trial);
   }
-  const std::string path = resolve_path(data.string("path"), base_dir);
+  const std::string path = resolve_path(base_dir, data.string("path"));
   const Table table = read_csv(path, data);
   SplitTables splits = cut_in_three(table, data.reals("split"), seed, trial);
   note_dropped(table, path, splits.notes);
@@ -263,7 +198,7 @@ std::vector<double> without_test_fraction(const std::vector<double>& fractions) 
 /// into training and validation by the first two fractions renormalized.
 SplitTables split_idx(const Params& data, const std::string& base_dir, uint64_t seed,
                       int64_t trial) {
-  const auto path = [&](const char* key) { return resolve_path(data.string(key), base_dir); };
+  const auto path = [&](const char* key) { return resolve_path(base_dir, data.string(key)); };
   const Table table = read_idx(path("images"), path("labels"));
   if (data.string("test_images").empty()) {
     return cut_in_three(table, data.reals("split"), seed, trial);
@@ -279,7 +214,7 @@ SplitTables split_idx(const Params& data, const std::string& base_dir, uint64_t 
 std::optional<Table> read_split_file(const Params& data, const std::string& key,
                                      const std::string& base_dir, std::vector<std::string>& notes) {
   if (data.string(key).empty()) return std::nullopt;
-  const std::string path = resolve_path(data.string(key), base_dir);
+  const std::string path = resolve_path(base_dir, data.string(key));
   Table table = read_csv(path, data);
   note_dropped(table, path, notes);
   return table;
@@ -334,7 +269,7 @@ SplitTables read_split_files(const Params& data, const std::string& base_dir) {
   for (auto [key, table] : {std::pair{"train", &splits.train}, std::pair{"val", &splits.val},
                             std::pair{"test", &splits.test}}) {
     if (!*table) continue;
-    const std::string path = resolve_path(data.string(key), base_dir);
+    const std::string path = resolve_path(base_dir, data.string(key));
     if (present.empty()) {
       first_path = path;
     } else if ((*table)->feature_names != present.front()->feature_names) {
@@ -461,29 +396,6 @@ const Table& any_split(const SplitTables& splits) {
 }
 
 }  // namespace
-
-const Schema& data_schema() {
-  static const Schema schema = schema_from_specs(
-      kDataSpecs, sizeof kDataSpecs / sizeof kDataSpecs[0], sizeof(xreg_param_spec));
-  return schema;
-}
-
-Table generate_builtin(const Params& data, uint64_t seed) {
-  const int64_t samples = data.integer("samples");
-  const double noise = data.real("noise");
-  if (data.string("task") != "regression") fail("data.task: friedman1 is a regression data set");
-  if (samples < 1) fail("data.samples: expected at least 1 row, found " + std::to_string(samples));
-  if (noise < 0.0) fail("data.noise: expected a non-negative SD, found " + std::to_string(noise));
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(stream_seed(seed, "builtin", 0));
-  Table table;
-  table.x = torch::rand({samples, 10}, generator, torch::kDouble);
-  const auto column = [&](int64_t j) { return table.x.select(1, j); };
-  table.y = 10.0 * torch::sin(M_PI * column(0) * column(1)) + 20.0 * (column(2) - 0.5).square() +
-            10.0 * column(3) + 5.0 * column(4) +
-            noise * torch::randn({samples}, generator, torch::kDouble);
-  for (int j = 0; j < 10; ++j) table.feature_names.push_back("x" + std::to_string(j));
-  return table;
-}
 
 SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t seed, int64_t trial,
                       torch::Dtype dtype) {

@@ -1,13 +1,15 @@
-#include "xreg/schema.hpp"
+#include "xreg/host/plugin/schema.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+
+#include "plugin/schema_toml.hpp"
+#include "text.hpp"
 
 namespace xreg {
 namespace {
@@ -56,14 +58,8 @@ std::vector<std::string> split_choices(const char* choices) {
 
 bool is_known_type(uint32_t type) { return type >= XREG_PARAM_BOOL && type <= XREG_PARAM_PATH; }
 
-/// Keys must be usable as bare TOML keys, so a pipeline file can name them without quotes.
-bool is_bare_key(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  });
-}
-
-/// The name of spec number `index`; throws when it is missing or cannot be a bare TOML key.
+/// The name of spec number `index`; throws when it is missing or cannot be a bare TOML key
+/// (keys must be usable bare, so a pipeline file can name them without quotes).
 std::string checked_name(const char* name, uint32_t index) {
   const std::string which = "parameter #" + std::to_string(index);
   if (name == nullptr) throw std::invalid_argument(which + " has no name");
@@ -72,13 +68,6 @@ std::string checked_name(const char* name, uint32_t index) {
                                 "'; use letters, digits, '_' and '-' only");
   }
   return name;
-}
-
-/// The choices as written in a spec: "adam|sgd".
-std::string joined_choices(const std::vector<std::string>& choices) {
-  std::string text;
-  for (const std::string& choice : choices) text += (text.empty() ? "" : "|") + choice;
-  return text;
 }
 
 /// Checks that a string default (or every element of a string-list default) is allowed.
@@ -92,7 +81,7 @@ void check_default_among_choices(const ParamSchema& param) {
   for (const std::string& value : values) {
     if (std::find(param.choices.begin(), param.choices.end(), value) == param.choices.end()) {
       throw std::invalid_argument("default '" + value + "' is not one of " +
-                                  joined_choices(param.choices));
+                                  joined(param.choices, "|"));
     }
   }
 }

@@ -9,9 +9,9 @@
 
 #include <string>
 
-#include "xreg/pipeline.hpp"
-#include "xreg/registry.hpp"
-#include "xreg/runner.hpp"
+#include "xreg/host/config/pipeline.hpp"
+#include "xreg/host/plugin/registry.hpp"
+#include "xreg/host/run/runner.hpp"
 
 namespace xreg {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "xreg/errors.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/explainer.hpp"
 #include "xreg/sdk/metric.hpp"
 #include "xreg/sdk/model.hpp"

@@ -1,4 +1,4 @@
-#include "xreg/report.hpp"
+#include "xreg/host/report/report.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,8 +12,9 @@
 #include <set>
 #include <sstream>
 
-#include "xreg/errors.hpp"
-#include "xreg/schema.hpp"
+#include "xreg/host/config/resolved_toml.hpp"
+#include "xreg/host/errors.hpp"
+#include "xreg/host/plugin/schema.hpp"
 
 namespace xreg {
 

@@ -1,4 +1,4 @@
-#include "xreg/trainer.hpp"
+#include "xreg/host/run/trainer.hpp"
 
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
@@ -7,7 +7,7 @@
 #include <chrono>
 #include <limits>
 
-#include "xreg/errors.hpp"
+#include "xreg/host/errors.hpp"
 
 namespace xreg {
 

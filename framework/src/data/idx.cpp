@@ -1,6 +1,8 @@
 /// Reading IDX files in the MNIST layout (gzip-compressed or plain): an image file of unsigned
 /// bytes [N, H, W] and a label file of unsigned bytes [N], as one Table.
 
+#include "xreg/host/data/idx.hpp"
+
 #include <torch/types.h>
 #include <zlib.h>
 
@@ -15,8 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "xreg/data_loading.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/errors.hpp"
 
 namespace xreg {
 namespace {

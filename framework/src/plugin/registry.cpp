@@ -1,4 +1,4 @@
-#include "xreg/registry.hpp"
+#include "xreg/host/plugin/registry.hpp"
 
 #include <torch/version.h>
 
@@ -14,8 +14,8 @@
 #include <functional>
 #include <sstream>
 
-#include "xreg/errors.hpp"
-#include "xreg/guarded.hpp"
+#include "xreg/host/errors.hpp"
+#include "xreg/host/plugin/guarded.hpp"
 #include "xreg/sdk/version.h"
 
 namespace xreg {

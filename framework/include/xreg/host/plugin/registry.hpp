@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "xreg/schema.hpp"
+#include "xreg/host/plugin/schema.hpp"
 #include "xreg/sdk/abi.h"
 #include "xreg/sdk/params.hpp"
 #include "xreg/sdk/plugin.hpp"

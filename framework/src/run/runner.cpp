@@ -1,4 +1,4 @@
-#include "xreg/runner.hpp"
+#include "xreg/host/run/runner.hpp"
 
 #include <torch/utils.h>
 
@@ -7,8 +7,8 @@
 #include <map>
 #include <ostream>
 
-#include "xreg/data_loading.hpp"
-#include "xreg/errors.hpp"
+#include "xreg/host/data/splits.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/sdk/context.hpp"
 #include "xreg/sdk/explainer.hpp"
 #include "xreg/sdk/metric.hpp"

@@ -1,4 +1,4 @@
-#include "xreg/guarded.hpp"
+#include "xreg/host/plugin/guarded.hpp"
 
 #include <c10/util/Exception.h>
 

@@ -1,6 +1,8 @@
 /// Reading a CSV file into a Table: records split in place in one buffer (fields NUL-terminated
 /// for std::strtod), header detection, column selection, one-hot encoding and label coding.
 
+#include "xreg/host/data/csv.hpp"
+
 #include <torch/types.h>
 
 #include <algorithm>
@@ -16,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "xreg/data_loading.hpp"
-#include "xreg/errors.hpp"
+#include "text.hpp"
+#include "xreg/host/errors.hpp"
 
 namespace xreg {
 namespace {
@@ -29,12 +31,6 @@ constexpr size_t kMaxListedLabels = 10;
 
 std::string at_line(const std::string& path, int64_t line) {
   return path + ":" + std::to_string(line);
-}
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string text;
-  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
-  return text;
 }
 
 /// True when the whole field is one finite number (std::strtod syntax, surrounding blanks
@@ -254,7 +250,7 @@ size_t resolve_column(const std::string& reference, const std::vector<std::strin
   const auto found = std::find(names.begin(), names.end(), reference);
   if (found == names.end()) {
     fail(path + ": data." + key + ": no column named '" + reference +
-         "'; the columns are: " + joined(names));
+         "'; the columns are: " + joined(names, ", "));
   }
   return static_cast<size_t>(found - names.begin());
 }
@@ -421,7 +417,7 @@ std::string label_list(const std::vector<std::string_view>& labels) {
   std::vector<std::string> names = categorize(labels).names;
   const size_t total = names.size();
   if (total > kMaxListedLabels) names.resize(kMaxListedLabels);
-  return joined(names) +
+  return joined(names, ", ") +
          (total > kMaxListedLabels ? ", ... (" + std::to_string(total) + " in all)" : "");
 }
 

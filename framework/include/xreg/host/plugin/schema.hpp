@@ -1,8 +1,6 @@
 #pragma once
 /// Parameter schemas, for plugins (read from their C descriptors) and for the host's own
-/// pipeline sections, and the validation of a TOML table against one.
-
-#include <toml++/toml.h>
+/// pipeline sections.
 
 #include <optional>
 #include <string>
@@ -27,10 +25,6 @@ using Schema = std::vector<ParamSchema>;
 /// "bool", "integer", "float", "string", "list of integers", ...
 const char* type_name(xreg_param_type type);
 
-/// Converts a TOML node to a value of `type`; an integer is accepted where a float is
-/// expected. Returns nothing when the node has another type.
-std::optional<Params::Value> to_value(const toml::node& node, xreg_param_type type);
-
 /// Parses a default written as a TOML value ("0.1", "[100, 100]", "\"adam\"").
 /// Throws std::invalid_argument when it is not a valid value of `type`.
 Params::Value parse_default(const std::string& toml_text, xreg_param_type type);
@@ -45,8 +39,5 @@ std::string to_toml_text(const Params::Value& value);
 /// `text` as a quoted string with quotes, backslashes and control characters escaped: valid
 /// in TOML (a basic string) and in JSON alike, whose escapes agree.
 std::string quoted(const std::string& text);
-
-/// Inserts `value` into `table` under `key`.
-void insert_value(toml::table& table, const std::string& key, const Params::Value& value);
 
 }  // namespace xreg

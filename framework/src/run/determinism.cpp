@@ -1,4 +1,4 @@
-#include "xreg/determinism.hpp"
+#include "xreg/host/run/determinism.hpp"
 
 #include <dlfcn.h>
 

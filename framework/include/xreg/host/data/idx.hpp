@@ -1,0 +1,18 @@
+#pragma once
+/// Reading IDX image and label files in the MNIST layout.
+
+#include <string>
+
+#include "xreg/host/data/table.hpp"
+
+namespace xreg {
+
+/// Reads an IDX image file and its label file in the MNIST layout, each gzip-compressed or
+/// plain: unsigned bytes [N, H, W] (magic number 0x00000803) and [N] (0x00000801), dimensions
+/// big-endian. Pixels become float64 x [N, 1, H, W] in [0, 1] (divided by 255, as TensorFlow's
+/// input_data), labels int64 class indices y [N] of the classes "0".."9". Throws ConfigError
+/// "FILE: ..." on a bad magic number, a truncated file, a label above 9, or label and image
+/// counts that differ.
+Table read_idx(const std::string& images_path, const std::string& labels_path);
+
+}  // namespace xreg

@@ -1,0 +1,175 @@
+#include "xreg/host/config/host_schemas.hpp"
+
+#include "config/schema_keys.hpp"
+
+namespace xreg {
+namespace {
+
+constexpr xreg_param_spec kRunSpecs[] = {
+    param::integer("seed", "0",
+                   "Seed from which every random stream of the run is derived (splits, "
+                   "initialization, batches)."),
+    param::integer("trials", "1",
+                   "Number of trials; each draws a fresh split and a fresh initialization."),
+    param::string("output", "\"runs/xreg\"",
+                  "Folder of the run's results, relative to the working directory (not to the "
+                  "pipeline file)."),
+    param::strings("plugin_path", "[]",
+                   "Folders searched for plugins, relative to the pipeline file."),
+    param::string("device", "\"cpu\"", "LibTorch device to run on, such as cpu or cuda:0."),
+    param::string("dtype", "\"float32\"", "Floating-point type of the models and the data.",
+                  "float32|float64"),
+    param::integer("threads", "0", "Number of CPU threads LibTorch uses; 0 keeps its default."),
+    param::integer("max_rows_per_pass", "262144",
+                   "Most rows evaluated in one forward pass, which bounds memory use."),
+};
+
+constexpr xreg_param_spec kDataSpecs[] = {
+    param::string("format", "\"csv\"",
+                  "Where the data come from: a CSV file, IDX image and label files (MNIST layout), "
+                  "or a built-in set.",
+                  "csv|idx|builtin"),
+    param::path("path", "\"\"", "The whole data set as one CSV file, split anew for each trial."),
+    param::path("train", "\"\"",
+                "Training split as its own CSV file, used instead of `path` (no split drawn)."),
+    param::path("val", "\"\"",
+                "Validation split as its own CSV file; empty with train/test given: no "
+                "validation data."),
+    param::path("test", "\"\"",
+                "Test split as its own CSV file; empty with train/val given: no test data."),
+    param::path(
+        "images", "\"\"",
+        "format = \"idx\": the images, an IDX file [N, H, W] of bytes (gzip or plain), split "
+        "with `split`; pixels are divided by 255. Fashion-MNIST: "
+        "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz (Debian "
+        "dataset-fashion-mnist)."),
+    param::path("labels", "\"\"",
+                "format = \"idx\": the labels of `images`, an IDX file of N classes 0..9."),
+    param::path(
+        "test_images", "\"\"",
+        "format = \"idx\": test images in their own IDX file (with test_labels); `images` is "
+        "then split into training and validation only, by the first two `split` "
+        "fractions renormalized."),
+    param::path("test_labels", "\"\"", "format = \"idx\": the labels of test_images."),
+    param::string("header", "\"auto\"",
+                  "Whether the first row names the columns; auto: when any of its fields is not a "
+                  "number.",
+                  "auto|yes|no"),
+    param::string("target", "\"last\"",
+                  "The target column: its name, its 0-based index written as digits, or last."),
+    param::strings("ignore", "[]",
+                   "Columns that are neither features nor target (names or "
+                   "0-based indices)."),
+    param::strings("categorical", "[]",
+                   "Feature columns to one-hot encode, one feature per distinct value named "
+                   "column=value."),
+    param::string("task", "\"regression\"",
+                  "What the target is: real values, 0/1 labels, or class labels (format = "
+                  "\"idx\": multiclass).",
+                  "regression|binary|multiclass"),
+    param::string("positive", "\"\"",
+                  "Binary task: the label of class 1 (e.g. \"M\"); empty: labels are the numbers 0 "
+                  "and 1."),
+    param::reals("split", "[0.5, 0.25, 0.25]",
+                 "Fractions of the rows for training, validation and test (sum 1)."),
+    param::string("standardize", "\"train\"",
+                  "Standardize features with the training split's mean and sample SD, or not "
+                  "(format = \"idx\": none, pixels stay in [0, 1]).",
+                  "train|none"),
+    param::boolean("standardize_target", "false",
+                   "Regression: standardize the target with training statistics as well."),
+    param::boolean("drop_missing", "false",
+                   "Leave out rows with an empty value instead of stopping with an error."),
+    param::string("generator", "\"friedman1\"", "The built-in data set (format = \"builtin\").",
+                  "friedman1"),
+    param::integer("samples", "1000", "Number of rows of the built-in data set."),
+    param::real("noise", "1.0", "SD of the Gaussian noise added to the built-in target."),
+};
+
+constexpr xreg_param_spec kTrainSpecs[] = {
+    param::boolean("enabled", "true", "Whether the model is trained; false evaluates it as is."),
+    param::string("optimizer", "\"adam\"", "Optimizer of the training loss.", "adam|sgd"),
+    param::real("lr", "0.001", "Learning rate of the optimizer."),
+    param::real("momentum", "0.0", "Momentum of the sgd optimizer (ignored by adam)."),
+    param::real("weight_decay", "0.0", "L2 penalty on the model's parameters."),
+    param::integer("batch_size", "128", "Number of training rows per optimizer step."),
+    param::integer("max_epochs", "1000", "Most passes over the training split."),
+    param::integer("min_epochs", "50", "Fewest passes over the training split before stopping."),
+    param::integer("patience", "50",
+                   "Training stops when epoch - best_epoch > patience and epoch > min_epochs."),
+    param::real("tol", "0.0",
+                "A validation loss counts as better when it is below the best one minus tol."),
+    param::boolean("restore_best", "true",
+                   "Keep the weights of the best validation epoch; false keeps the last epoch's."),
+};
+
+constexpr xreg_param_spec kRegularizerSlotSpecs[] = {
+    param::real("weight", "1.0", "Weight of the regularizer's term in the training loss."),
+    param::string("weight_mode", "\"absolute\"",
+                  "absolute: the term is multiplied by weight; relative: weight is a fraction of "
+                  "the task loss, calibrated once at initialization.",
+                  "absolute|relative"),
+    param::integer("batch_size", "16",
+                   "Number of rows of each training batch on which the regularizer is evaluated."),
+    param::string("name", "\"\"", "Label of this entry in reports; empty: the plugin's name."),
+};
+
+constexpr xreg_param_spec kLabeledSlotSpecs[] = {
+    param::string("name", "\"\"", "Label of this entry in reports; empty: the plugin's name."),
+};
+
+constexpr xreg_param_spec kMetricSlotSpecs[] = {
+    param::string("name", "\"\"", "Label of this entry in reports; empty: the plugin's name."),
+    param::strings("explainers", "[]",
+                   "Labels of the explainers whose explanations this metric scores; empty: all."),
+};
+
+template <size_t N>
+Schema host_schema(const xreg_param_spec (&specs)[N]) {
+  return schema_from_specs(specs, N, sizeof(xreg_param_spec));
+}
+
+}  // namespace
+
+const Schema& run_schema() {
+  static const Schema schema = host_schema(kRunSpecs);
+  return schema;
+}
+
+const Schema& data_schema() {
+  static const Schema schema = host_schema(kDataSpecs);
+  return schema;
+}
+
+const Schema& train_schema() {
+  static const Schema schema = host_schema(kTrainSpecs);
+  return schema;
+}
+
+const Schema& regularizer_slot_schema() {
+  static const Schema schema = host_schema(kRegularizerSlotSpecs);
+  return schema;
+}
+
+const Schema& labeled_slot_schema() {
+  static const Schema schema = host_schema(kLabeledSlotSpecs);
+  return schema;
+}
+
+const Schema& metric_slot_schema() {
+  static const Schema schema = host_schema(kMetricSlotSpecs);
+  return schema;
+}
+
+const Schema& no_host_keys() {
+  static const Schema kEmpty;
+  return kEmpty;
+}
+
+std::vector<std::string> names_of(const Schema& schema) {
+  std::vector<std::string> names;
+  for (const ParamSchema& param : schema) names.push_back(param.name);
+  return names;
+}
+
+}  // namespace xreg
