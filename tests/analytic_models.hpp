@@ -14,6 +14,7 @@ class LinearModel final : public Model {
     return torch::matmul(x.flatten(1), a_.t().to(x.dtype())) + b_.to(x.dtype());
   }
   std::vector<torch::Tensor> parameters() override { return {}; }
+  std::vector<torch::Tensor> state() override { return {}; }
 
  private:
   torch::Tensor a_, b_;
@@ -27,6 +28,7 @@ class SquaredNormModel final : public Model {
     return x.flatten(1).pow(2).sum(1, /*keepdim=*/true);
   }
   std::vector<torch::Tensor> parameters() override { return {}; }
+  std::vector<torch::Tensor> state() override { return {}; }
 };
 
 /// A dataset of n standard-normal points in d dimensions (seeded), targets unused.

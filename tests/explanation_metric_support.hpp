@@ -84,9 +84,11 @@ inline torch::Tensor metric_values(const std::string& metric, const Params& over
                                    const Batch& points, Explainer* explainer, const Context& ctx,
                                    Task task = Task::regression) {
   auto plugin = make_plugin<Metric>(metric, overrides);
-  if (explainer == nullptr) return plugin->evaluate(MetricInput{model, points, task}, ctx).values;
-  auto explanation = explainer->explain(model, points, ctx);
-  return plugin->evaluate(MetricInput{model, points, task, explainer, &explanation}, ctx).values;
+  Context run = ctx;
+  run.task = task;
+  if (explainer == nullptr) return plugin->evaluate(MetricInput{model, points, task}, run).values;
+  auto explanation = explainer->explain(model, points, run);
+  return plugin->evaluate(MetricInput{model, points, task, explainer, &explanation}, run).values;
 }
 
 /// Whether `metric` gives the points the same values evaluated all at once as in batches of 1,
@@ -134,9 +136,11 @@ inline ::testing::AssertionResult refuses(const std::string& metric, const Param
 /// Whether `metric` refuses a zero `scale_name` (sigma, radius) and zero samples, naming each.
 inline ::testing::AssertionResult refuses_empty_perturbations(const std::string& metric,
                                                               const std::string& scale_name) {
-  auto zero_scale = refuses(metric, params({{scale_name, 0.0}}), scale_name + " must be positive");
+  auto zero_scale = refuses(metric, params({{scale_name, 0.0}}),
+                            scale_name + ": expected a value > 0.0, found 0.0");
   if (!zero_scale) return zero_scale;
-  return refuses(metric, params({{"samples", int64_t{0}}}), "samples must be at least 1");
+  return refuses(metric, params({{"samples", int64_t{0}}}),
+                 "samples: expected a value >= 1, found 0");
 }
 
 }  // namespace xreg::testing

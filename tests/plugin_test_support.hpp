@@ -2,9 +2,11 @@
 // Creating built-in plugins in tests: the registry of the build tree's plugins and parameter
 // sets with the schema's defaults filled in.
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
+#include "xreg/host/errors.hpp"
 #include "xreg/host/plugin/registry.hpp"
 
 namespace xreg::testing {
@@ -19,7 +21,22 @@ inline const Registry& built_plugins() {
   return *registry;
 }
 
-/// The plugin's defaults with `overrides` applied.
+/// Throws ConfigError "KEY: expected ..., found ..." when `value` breaks the choices or bounds
+/// of `param`, as the host's validation of a pipeline file does.
+inline void check_as_the_host_does(const ParamSchema& param, const Params::Value& value) {
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    if (!param.choices.empty() &&
+        std::find(param.choices.begin(), param.choices.end(), *text) == param.choices.end()) {
+      throw ConfigError(param.name + ": expected one of the choices, found '" + *text + "'");
+    }
+  }
+  if (const auto violation = bound_violation(param, value)) {
+    throw ConfigError(param.name + ": " + violation->message);
+  }
+}
+
+/// The plugin's defaults with `overrides` applied, each checked against the schema's choices
+/// and bounds.
 inline Params params_for(xreg_kind kind, const std::string& name, const Params& overrides = {}) {
   const PluginInfo* info = built_plugins().find(kind, name);
   if (!info) throw std::runtime_error("plugin '" + name + "' was not built");
@@ -27,7 +44,12 @@ inline Params params_for(xreg_kind kind, const std::string& name, const Params& 
   for (const auto& p : info->schema) {
     if (p.default_value) params.set(p.name, *p.default_value);
   }
-  for (const auto& [key, value] : overrides.values()) params.set(key, value);
+  for (const auto& [key, value] : overrides.values()) {
+    for (const auto& p : info->schema) {
+      if (p.name == key) check_as_the_host_does(p, value);
+    }
+    params.set(key, value);
+  }
   return params;
 }
 

@@ -13,6 +13,7 @@ xreg::MetricResult accuracy(torch::Tensor logits, torch::Tensor labels, xreg::Ta
     void build(const xreg::ModelShape&, const xreg::Context&) override {}
     torch::Tensor forward(const torch::Tensor& x) override { return x; }
     std::vector<torch::Tensor> parameters() override { return {}; }
+    std::vector<torch::Tensor> state() override { return {}; }
   } model;
   xreg::Batch points{logits, labels, torch::arange(labels.size(0))};
   auto plugin = xreg::testing::make_plugin<xreg::Metric>("accuracy");

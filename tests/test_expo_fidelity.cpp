@@ -112,10 +112,10 @@ TEST(ExpoFidelity, DrawsFreshNeighborsForEveryDraw) {
 }
 
 TEST(ExpoFidelity, RefusesBadParameters) {
-  EXPECT_TRUE(
-      refuses("expo_fidelity", fidelity_params(0.0, 0, true), "sigma must be positive, got 0"));
+  EXPECT_TRUE(refuses("expo_fidelity", fidelity_params(0.0, 0, true),
+                      "sigma: expected a value > 0.0, found 0.0"));
   EXPECT_TRUE(refuses("expo_fidelity", fidelity_params(0.5, -1, true),
-                      "neighbors must be at least 0, got -1"));
+                      "neighbors: expected a value >= 0, found -1"));
   // Six neighbors fit five slopes and an intercept exactly: there is no residual to penalize.
   auto ctx = context_of(torch::kDouble);
   auto model = mlp_model(5, 1, ctx);

@@ -81,8 +81,8 @@ TEST(ExpoFidelity1d, RefusesBadParameters) {
   xreg::Params no_spread, too_few;
   no_spread.set("sigma", -0.5);
   too_few.set("neighbors", int64_t{2});
-  EXPECT_TRUE(refuses("expo_fidelity_1d", no_spread, "sigma must be positive, got -0.5"));
-  EXPECT_TRUE(refuses("expo_fidelity_1d", too_few, "neighbors must be at least 3, got 2"));
+  EXPECT_TRUE(refuses("expo_fidelity_1d", no_spread, "sigma: expected a value > 0.0, found -0.5"));
+  EXPECT_TRUE(refuses("expo_fidelity_1d", too_few, "neighbors: expected a value >= 3, found 2"));
 }
 
 }  // namespace

@@ -82,11 +82,11 @@ TEST(ExpoStability, IsTheMeanOverPointsWhateverTheBatching) {
 
 TEST(ExpoStability, RefusesBadParameters) {
   EXPECT_TRUE(refuses("expo_stability", stability_params("uniform", 0.0, 1),
-                      "scale must be positive, got 0"));
+                      "scale: expected a value > 0.0, found 0.0"));
   EXPECT_TRUE(refuses("expo_stability", stability_params("uniform", 0.05, 0),
-                      "neighbors must be at least 1, got 0"));
+                      "neighbors: expected a value >= 1, found 0"));
   EXPECT_TRUE(refuses("expo_stability", stability_params("single_coordinate", 0.05, 1),
-                      "neighborhood must be gaussian or uniform, got 'single_coordinate'"));
+                      "neighborhood: expected one of the choices, found 'single_coordinate'"));
 }
 
 }  // namespace

@@ -108,6 +108,7 @@ TEST(Lime, ExplainsProbabilitiesOfAClassifier) {
   p.set("sigma", 0.01);
   auto lime = make_plugin<xreg::Explainer>("lime", p);
   xreg::Context ctx;
+  ctx.task = xreg::Task::multiclass;
   lime->fit(f.model, train, train, ctx);
   auto points = normal_points(8, 4, 9).points;
   auto e = lime->explain(f.model, points, ctx);

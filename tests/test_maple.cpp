@@ -28,6 +28,7 @@ class FunctionModel final : public xreg::Model {
   void build(const xreg::ModelShape&, const xreg::Context&) override {}
   torch::Tensor forward(const torch::Tensor& x) override { return f_(x); }
   std::vector<torch::Tensor> parameters() override { return {}; }
+  std::vector<torch::Tensor> state() override { return {}; }
 
  private:
   std::function<torch::Tensor(const torch::Tensor&)> f_;
@@ -199,6 +200,7 @@ TEST(Maple, ExplainsThePredictedClassProbability) {
     p.set("output", output);
     auto maple = make_plugin<xreg::Explainer>("maple", p);
     xreg::Context ctx;
+    ctx.task = xreg::Task::binary;
     maple->fit(logit, train, validation, ctx);
     return maple->explain(logit, points, ctx);
   };

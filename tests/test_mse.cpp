@@ -16,6 +16,7 @@ class FixedModel final : public xreg::Model {
     return outputs_.index_select(0, x.select(1, 0).to(torch::kLong));
   }
   std::vector<torch::Tensor> parameters() override { return {}; }
+  std::vector<torch::Tensor> state() override { return {}; }
 
  private:
   torch::Tensor outputs_;

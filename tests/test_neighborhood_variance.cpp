@@ -61,12 +61,13 @@ TEST(NeighborhoodVariance, SameValuesWhateverTheBatching) {
 }
 
 TEST(NeighborhoodVariance, NeedsNoExplainerAndRefusesBadParameters) {
-  EXPECT_FALSE(
-      xreg::testing::make_plugin<xreg::Metric>("neighborhood_variance")->needs_explainer());
+  const auto* info = xreg::testing::built_plugins().find(XREG_KIND_METRIC, "neighborhood_variance");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->explanation_kinds, 0u);  // scores the model, not explanations
   EXPECT_TRUE(xreg::testing::refuses_empty_perturbations("neighborhood_variance", "sigma"));
   EXPECT_TRUE(xreg::testing::refuses("neighborhood_variance",
                                      params({{"output", std::string("logits")}}),
-                                     "unknown output 'logits'"));
+                                     "output: expected one of the choices, found 'logits'"));
 }
 
 }  // namespace

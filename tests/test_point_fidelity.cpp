@@ -68,7 +68,9 @@ TEST(PointFidelity, RefusesAttributionExplanations) {
 }
 
 TEST(PointFidelity, ScoresExplanations) {
-  EXPECT_TRUE(xreg::testing::make_plugin<xreg::Metric>("point_fidelity")->needs_explainer());
+  const auto* info = xreg::testing::built_plugins().find(XREG_KIND_METRIC, "point_fidelity");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->explanation_kinds, uint32_t{XREG_EXPLANATION_LINEAR});
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ using xreg::testing::normal_points;
 xreg::Explanation saliency(xreg::Model& model, const xreg::Dataset& data, xreg::Params p = {}) {
   auto explainer = make_plugin<xreg::Explainer>("saliency", p);
   xreg::Context ctx;
+  ctx.task = data.task;
   explainer->fit(model, data, data, ctx);
   return explainer->explain(model, data.points, ctx);
 }

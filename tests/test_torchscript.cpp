@@ -5,7 +5,7 @@
 #include "plugin_test_support.hpp"
 #include "xreg/host/data/splits.hpp"
 #include "xreg/host/errors.hpp"
-#include "xreg/sdk/model.hpp"
+#include "xreg/sdk/predict.hpp"
 
 namespace {
 

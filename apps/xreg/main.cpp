@@ -159,6 +159,10 @@ void print_plugin(const xreg::PluginInfo& info) {
   std::cout << xreg::kind_name(info.kind) << " " << info.name << " " << info.version << "\n  "
             << info.summary << "\n  library: " << info.library_path
             << "\n  build: " << info.build_stamp << "\n";
+  if (info.explanation_kinds != 0) {
+    std::cout << (info.kind == XREG_KIND_METRIC ? "  scores " : "  gives ")
+              << xreg::explanation_kinds_text(info.explanation_kinds) << " explanations\n";
+  }
   if (info.schema.empty()) {
     std::cout << "  parameters: none\n";
     return;
@@ -171,6 +175,8 @@ void print_plugin(const xreg::PluginInfo& info) {
       std::cout << "  one of:";
       for (const auto& c : p.choices) std::cout << " " << c;
     }
+    const std::string bounds = xreg::bounds_text(p);
+    if (!bounds.empty()) std::cout << "  " << bounds;
     std::cout << "\n        " << p.doc << "\n";
   }
 }

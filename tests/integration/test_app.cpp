@@ -164,6 +164,85 @@ TEST(App, AFailingPluginMethodExitsWithOne) {
       << run.err;
 }
 
+TEST(App, ShowsBoundsAndExplanationKinds) {
+  const auto lime = xreg("plugins show lime");
+  ASSERT_EQ(lime.code, 0) << lime.err;
+  EXPECT_NE(lime.out.find("samples (integer) = 1000  >= 2"), std::string::npos) << lime.out;
+  EXPECT_NE(lime.out.find("gives linear explanations"), std::string::npos) << lime.out;
+  const auto maple = xreg("plugins show maple");
+  EXPECT_NE(maple.out.find("max_features (float) = 0.5  > 0.0 and <= 1.0"), std::string::npos)
+      << maple.out;
+  const auto fidelity = xreg("plugins show point_fidelity");
+  EXPECT_NE(fidelity.out.find("scores linear explanations"), std::string::npos) << fidelity.out;
+}
+
+/// kSmall with `extra` appended.
+std::string small_with(const std::string& extra) { return std::string(kSmall) + extra; }
+
+TEST(App, ValidateReportsAValueOutOfBoundsAtItsPositionBeforeAnyWork) {
+  const auto file = write_pipeline("bound.toml", small_with(R"(
+[[explainer]]
+plugin = "lime"
+samples = 1
+)"));
+  const auto validated = xreg("validate '" + file + "'");
+  EXPECT_EQ(validated.code, 2);
+  EXPECT_EQ(lines(validated.err), 1) << validated.err;
+  EXPECT_NE(validated.err.find("bound.toml:20:11: explainer[0] samples: expected a value >= 2, "
+                               "found 1"),
+            std::string::npos)
+      << validated.err;
+  const auto run = xreg("run '" + file + "' --output never");
+  EXPECT_EQ(run.code, 2);
+  EXPECT_FALSE(fs::exists(scratch() / "never"));
+}
+
+TEST(App, ValidateRefusesAMetricThatCannotScoreItsExplainer) {
+  const auto file = write_pipeline("kinds.toml", small_with(R"(
+[[explainer]]
+plugin = "saliency"
+
+[[metric]]
+plugin = "point_fidelity"
+explainers = ["saliency"]
+)"));
+  const auto validated = xreg("validate '" + file + "'");
+  EXPECT_EQ(validated.code, 2);
+  EXPECT_NE(validated.err.find("kinds.toml:21:1: [[metric]] 'point_fidelity' scores linear "
+                               "explanations, but explainer 'saliency' gives attribution "
+                               "explanations"),
+            std::string::npos)
+      << validated.err;
+}
+
+TEST(App, ValidateReportsARefusingConstructorAtItsSlot) {
+  // A combination only the plugin can judge is caught by constructing it: cnn with two
+  // kernels for three convolutions.
+  std::string text = kSmall;
+  const std::string mlp = "plugin = \"mlp\"\nhidden = [8]";
+  text.replace(text.find(mlp), mlp.size(), "plugin = \"cnn\"\nkernels = [3, 3]");
+  const auto cnn = write_pipeline("cnn.toml", text);
+  const auto validated = xreg("validate '" + cnn + "'");
+  EXPECT_EQ(validated.code, 2);
+  EXPECT_NE(validated.err.find("cnn.toml:8:1: [model] 'cnn': model plugin 'cnn'"),
+            std::string::npos)
+      << validated.err;
+  EXPECT_NE(validated.err.find("create failed: channels, kernels and strides"), std::string::npos)
+      << validated.err;
+}
+
+TEST(App, APluginBugExitsWithOneNotTwo) {
+  const auto file = write_pipeline("bug.toml", small_with(R"(
+[[metric]]
+plugin = "param_type_bug"
+)"));
+  const auto run = xreg("validate '" + file + "' --plugin-dir '" XREG_FIXTURE_DIR "/buggy'");
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_NE(run.err.find("plugin bug: parameter 'count' was read as a float but holds an integer"),
+            std::string::npos)
+      << run.err;
+}
+
 TEST(App, AMissingPipelineFileIsAConfigurationError) {
   const auto run = xreg("run does-not-exist.toml");
   EXPECT_EQ(run.code, 2);

@@ -1,5 +1,6 @@
-# Installs xreg into a scratch prefix, builds the consumer plugin against the installed SDK,
-# and runs it with the installed host. Inputs: XREG_BUILD_DIR, CONSUMER_SOURCE_DIR, WORK_DIR.
+# Installs xreg into a scratch prefix, builds the plugin of sdk/README.md's example, as the
+# README writes it, against the installed SDK, and runs it with the installed host.
+# Inputs: XREG_BUILD_DIR, CONSUMER_SOURCE_DIR, SDK_README, WORK_DIR.
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT status EQUAL 0)
@@ -8,12 +9,38 @@ function(run)
   set(output "${out}" PARENT_SCOPE)
 endfunction()
 
+# The text of the first fenced block of `language` after the heading "## A complete plugin".
+function(readme_block language out)
+  file(READ ${SDK_README} text)
+  string(FIND "${text}" "## A complete plugin" at)
+  string(SUBSTRING "${text}" ${at} -1 text)
+  string(FIND "${text}" "```${language}\n" begin)
+  if(begin EQUAL -1)
+    message(FATAL_ERROR "${SDK_README}: no ${language} block after '## A complete plugin'")
+  endif()
+  string(LENGTH "```${language}\n" fence)
+  math(EXPR begin "${begin} + ${fence}")
+  string(SUBSTRING "${text}" ${begin} -1 text)
+  string(FIND "${text}" "```" end)
+  string(SUBSTRING "${text}" 0 ${end} block)
+  set(${out} "${block}" PARENT_SCOPE)
+endfunction()
+
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
+set(source ${WORK_DIR}/source)
+readme_block(cpp plugin_source)
+readme_block(cmake plugin_cmake)
+file(WRITE ${source}/max_abs_error.cpp "${plugin_source}")
+file(WRITE ${source}/CMakeLists.txt "${plugin_cmake}")
 run(${CMAKE_COMMAND} --install ${XREG_BUILD_DIR} --prefix ${prefix})
-run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix})
+# No CMAKE_BUILD_TYPE: the SDK's package makes Release the default.
+run(${CMAKE_COMMAND} -S ${source} -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+file(STRINGS ${WORK_DIR}/build/CMakeCache.txt build_type REGEX "^CMAKE_BUILD_TYPE:")
+if(NOT build_type MATCHES "=Release$")
+  message(FATAL_ERROR "the SDK package did not default to a Release build: ${build_type}")
+endif()
 
 set(xreg ${prefix}/bin/xreg)
 run(${xreg} plugins --plugin-dir ${WORK_DIR}/build)

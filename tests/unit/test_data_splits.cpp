@@ -174,7 +174,7 @@ TEST_F(SplitFilesTest, SameTrialSameSplitOtherTrialOtherSplit) {
 
 TEST_F(SplitFilesTest, PermutationIsDrawnFromTheSplitStream) {
   const SplitData splits = split_numbered_rows(2);
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(stream_seed(0, "split", 2));
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(detail::stream_seed(0, "split", 2));
   const torch::Tensor order = torch::randperm(101, generator, torch::kLong);
   EXPECT_TRUE(torch::equal(row_ids(splits.train), order.slice(0, 0, 50)));
 }

@@ -58,7 +58,8 @@ TEST(HostSchemas, DeclareTheDocumentedKeysAndDefaults) {
   const Params run = validate(kMlp).run;
   EXPECT_EQ(run.integer("seed"), 0);
   EXPECT_EQ(run.integer("trials"), 1);
-  EXPECT_EQ(run.string("output"), "runs/xreg");
+  // Relative to the pipeline file's folder, like every path in it.
+  EXPECT_EQ(run.string("output"), (fs::absolute(".") / "runs/xreg").lexically_normal().string());
   EXPECT_TRUE(run.strings("plugin_path").empty());
   EXPECT_EQ(run.string("device"), "cpu");
   EXPECT_EQ(run.string("dtype"), "float32");
@@ -186,10 +187,13 @@ TEST(ValidatePipeline, MissingRequiredKeyIsReportedAtTheTable) {
   EXPECT_EQ(error_of("[model]\nhidden = [1]\n"),
             "p.toml:1:1: [model] missing required key 'plugin' (string: the name of the model "
             "plugin)");
-  // A path is resolved against the pipeline file's folder.
-  EXPECT_EQ(validate("[model]\nplugin = \"torchscript\"\npath = \"net.pt\"\n")
-                .model.params.string("path"),
-            (fs::current_path() / "net.pt").string());
+  // A path is resolved against the pipeline file's folder before the plugin, constructed while
+  // validating, sees it: a missing file is found then, at the slot.
+  const std::string missing = error_of("[model]\nplugin = \"torchscript\"\npath = \"net.pt\"\n");
+  EXPECT_TRUE(starts_with(missing, "p.toml:1:1: [model] 'torchscript': ")) << missing;
+  EXPECT_NE(missing.find("model file '" + (fs::current_path() / "net.pt").string() + "'"),
+            std::string::npos)
+      << missing;
 }
 
 TEST(ValidatePipeline, MissingModelTable) {
@@ -304,13 +308,13 @@ TEST(Overrides, TakePrecedenceOverTheFileAndEarlierOverrides) {
 TEST(Overrides, ParseTomlValuesAndFallBackToStrings) {
   const Pipeline pipeline =
       validate("[model]\nplugin = \"mlp\"\n",
-               {"model.plugin=torchscript", "model.path=nets/foo.pt", "model.trainable=true",
-                "run.device=cuda:0", "run.output=\"quoted dir\"", "data.split=[0.6, 0.2, 0.2]"});
-  EXPECT_EQ(pipeline.model.plugin, "torchscript");
-  EXPECT_EQ(pipeline.model.params.string("path"), (fs::current_path() / "nets/foo.pt").string());
-  EXPECT_TRUE(pipeline.model.params.boolean("trainable"));
+               {"model.hidden=[4, 2]", "run.output=runs/today", "data.drop_missing=true",
+                "run.device=cuda:0", "data.header=\"no\"", "data.split=[0.6, 0.2, 0.2]"});
+  EXPECT_EQ(pipeline.model.params.integers("hidden"), (std::vector<int64_t>{4, 2}));
+  EXPECT_EQ(pipeline.run.string("output"), (fs::current_path() / "runs/today").string());
+  EXPECT_TRUE(pipeline.data.boolean("drop_missing"));
   EXPECT_EQ(pipeline.run.string("device"), "cuda:0");
-  EXPECT_EQ(pipeline.run.string("output"), "quoted dir");
+  EXPECT_EQ(pipeline.data.string("header"), "no");
   EXPECT_EQ(pipeline.data.reals("split"), (std::vector<double>{0.6, 0.2, 0.2}));
 }
 
@@ -465,6 +469,94 @@ TEST(ValidatePipeline, AMetricNamesOnlyExplainersThatExist) {
   EXPECT_EQ(error_of(text),
             "p.toml:4:1: [[metric]] 'mse' names explainer 'lime', which no [[explainer]] is "
             "labelled");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounds, reported at the value (or the list element) that breaks them.
+
+TEST(ValidatePipeline, AnInclusiveMinimumOfAHostKey) {
+  EXPECT_EQ(error_of("[run]\ntrials = 0\n" + kMlp),
+            "p.toml:2:10: [run] trials: expected a value >= 1, found 0");
+}
+
+TEST(ValidatePipeline, AnExclusiveMinimumOfAHostKey) {
+  EXPECT_EQ(error_of(kMlp + "\n[train]\nlr = 0\n"),
+            "p.toml:5:6: [train] lr: expected a value > 0.0, found 0.0");
+}
+
+TEST(ValidatePipeline, AnExclusiveMaximumOfAHostKey) {
+  EXPECT_EQ(error_of(kMlp + "\n[train]\nmomentum = 1.0\n"),
+            "p.toml:5:12: [train] momentum: expected a value >= 0.0 and < 1.0, found 1.0");
+}
+
+TEST(ValidatePipeline, ABoundOfAListIsReportedAtTheElement) {
+  EXPECT_EQ(error_of("[data]\nsplit = [0.5, 1.5, 0.0]\n" + kMlp),
+            "p.toml:2:15: [data] split: expected values >= 0.0 and <= 1.0, found 1.5 (element 1)");
+  EXPECT_EQ(error_of(kMlp + "hidden = [10, 0]\n"),
+            "p.toml:3:15: [model] hidden: expected values > 0, found 0 (element 1)");
+}
+
+TEST(ValidatePipeline, APluginsBoundsAreReportedAtTheValue) {
+  EXPECT_EQ(error_of(kMlp + "\n[[explainer]]\nplugin = \"lime\"\nsamples = 1\n"),
+            "p.toml:6:11: explainer[0] samples: expected a value >= 2, found 1");
+  EXPECT_EQ(error_of(kMlp + "\n[[explainer]]\nplugin = \"maple\"\nmax_features = 1.5\n"),
+            "p.toml:6:16: explainer[0] max_features: expected a value > 0.0 and <= 1.0, found 1.5");
+  EXPECT_EQ(error_of("[model]\nplugin = \"cnn\"\nchannels = []\n"),
+            "p.toml:3:12: [model] channels: expected a non-empty list, found an empty list");
+}
+
+TEST(ValidatePipeline, AnOverrideOutOfBoundsNamesTheOverride) {
+  EXPECT_EQ(error_of(kMlp, {"train.batch_size=0"}),
+            "--set train.batch_size: [train] batch_size: expected a value >= 1, found 0");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation by construction, and which explainers each metric scores.
+
+TEST(ValidatePipeline, ConstructsEverySlotAndReportsARefusalAtTheSlot) {
+  const std::string message = error_of("[model]\nplugin = \"cnn\"\nkernels = [3, 3]\n");
+  EXPECT_TRUE(starts_with(message, "p.toml:1:1: [model] 'cnn': model plugin 'cnn' (")) << message;
+  EXPECT_NE(message.find("create failed: channels, kernels and strides: expected one value each"),
+            std::string::npos)
+      << message;
+}
+
+const std::string kExplainers =
+    kMlp + "\n[[explainer]]\nplugin = \"lime\"\n\n[[explainer]]\nplugin = \"saliency\"\n";
+
+TEST(ValidatePipeline, AMetricScoresOnlyTheExplainersOfKindsItAccepts) {
+  const Pipeline pipeline = validate(kExplainers +
+                                     "\n[[metric]]\nplugin = \"point_fidelity\"\n"
+                                     "\n[[metric]]\nplugin = \"stability\"\n"
+                                     "\n[[metric]]\nplugin = \"mse\"\n");
+  ASSERT_EQ(pipeline.metrics.size(), 3u);
+  EXPECT_TRUE(pipeline.metrics[0].scores_explanations);
+  EXPECT_EQ(pipeline.metrics[0].scored_explainers, (Strings{"lime"}));
+  EXPECT_EQ(pipeline.metrics[1].scored_explainers, (Strings{"lime", "saliency"}));
+  EXPECT_FALSE(pipeline.metrics[2].scores_explanations);
+  EXPECT_TRUE(pipeline.metrics[2].scored_explainers.empty());
+}
+
+TEST(ValidatePipeline, AMetricNamingAnExplainerItCannotScoreIsRefused) {
+  EXPECT_EQ(error_of(kExplainers +
+                     "\n[[metric]]\nplugin = \"point_fidelity\"\nexplainers = [\"saliency\"]\n"),
+            "p.toml:10:1: [[metric]] 'point_fidelity' scores linear explanations, but explainer "
+            "'saliency' gives attribution explanations");
+}
+
+TEST(ValidatePipeline, AMetricOfExplanationsNeedsAnExplainerItCanScore) {
+  EXPECT_EQ(error_of(kMlp + "\n[[metric]]\nplugin = \"stability\"\n"),
+            "p.toml:4:1: [[metric]] 'stability' scores explanations; add an [[explainer]]");
+  EXPECT_EQ(error_of(kMlp + "\n[[explainer]]\nplugin = \"saliency\"\n\n[[metric]]\n"
+                            "plugin = \"neighborhood_fidelity\"\n"),
+            "p.toml:7:1: [[metric]] 'neighborhood_fidelity' scores explanations; no explainer "
+            "gives them ('saliency' gives attribution explanations)");
+}
+
+TEST(ValidatePipeline, AMetricOfTheModelTakesNoExplainers) {
+  EXPECT_EQ(error_of(kExplainers + "\n[[metric]]\nplugin = \"mse\"\nexplainers = [\"lime\"]\n"),
+            "p.toml:10:1: [[metric]] 'mse' scores the model, not explanations; remove its "
+            "explainers key");
 }
 
 }  // namespace

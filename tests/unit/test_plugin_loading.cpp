@@ -3,17 +3,41 @@
 #include <gtest/gtest.h>
 #include <torch/version.h>
 
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "xreg/host/errors.hpp"
 #include "xreg/host/plugin/registry.hpp"
 #include "xreg/sdk/model.hpp"
+#include "xreg/sdk/version.h"
 
 namespace {
 
+namespace fs = std::filesystem;
+
 std::string fixture(const std::string& name) {
-  const std::string dir = name == "method_throws" ? "/loadable" : "";
+  const std::string dir = name == "method_throws"    ? "/loadable"
+                          : name == "param_type_bug" ? "/buggy"
+                                                     : "";
   return std::string(XREG_FIXTURE_DIR) + dir + "/lib" + name + ".so";
+}
+
+/// A fresh, empty folder under the test's temporary directory.
+fs::path scratch_folder(const std::string& name) {
+  const fs::path folder = fs::temp_directory_path() / ("xreg_test_plugin_loading_" + name);
+  fs::remove_all(folder);
+  fs::create_directories(folder);
+  return folder;
+}
+
+/// A registry whose warnings are collected in `warnings`.
+std::unique_ptr<xreg::Registry> registry_warning_into(std::vector<std::string>& warnings) {
+  auto registry = std::make_unique<xreg::Registry>();
+  registry->set_warning_sink([&warnings](const std::string& line) { warnings.push_back(line); });
+  return registry;
 }
 
 /// The message of the PluginLoadError that loading `name` raises ("" when none is raised).
@@ -44,13 +68,13 @@ TEST(PluginLoading, RefusesBadMagic) {
 
 TEST(PluginLoading, RefusesAnotherAbiMajor) {
   const auto message = refusal("abi_major_mismatch");
-  EXPECT_NE(message.find("built for plugin ABI 2.0 but this host uses ABI 1.0"), std::string::npos)
+  EXPECT_NE(message.find("built for plugin ABI 3.0 but this host uses ABI 2.0"), std::string::npos)
       << message;
 }
 
 TEST(PluginLoading, RefusesANewerAbiMinor) {
   const auto message = refusal("abi_minor_newer");
-  EXPECT_NE(message.find("built for plugin ABI 1.3, newer than this host's ABI 1.0"),
+  EXPECT_NE(message.find("built for plugin ABI 2.3, newer than this host's ABI 2.0"),
             std::string::npos)
       << message;
 }
@@ -68,6 +92,81 @@ TEST(PluginLoading, RefusesAnotherCxxAbi) {
   EXPECT_NE(message.find("built with C++ ABI 'cxx11=0;gxx=1002' but this host uses 'cxx11="),
             std::string::npos)
       << message;
+}
+
+TEST(PluginLoading, RefusesAnotherSdkMajor) {
+  const auto message = refusal("sdk_major_mismatch");
+  EXPECT_NE(message.find("built with xreg SDK 3.0.0, whose random streams and row layout differ "
+                         "from this host's SDK " XREG_SDK_VERSION),
+            std::string::npos)
+      << message;
+}
+
+TEST(PluginLoading, RefusesAPluginOfThePreviousAbiMajor) {
+  const auto message = refusal("abi_1_0");
+  EXPECT_NE(message.find("built for plugin ABI 1.0 but this host uses ABI 2.0; rebuild the plugin "
+                         "against this host's SDK"),
+            std::string::npos)
+      << message;
+}
+
+TEST(PluginLoading, ReportsAPluginBugAsARunErrorNamingBothTypes) {
+  xreg::Registry registry;
+  registry.load_library(fixture("param_type_bug"));
+  xreg::Params params;
+  params.set("count", int64_t{3});
+  try {
+    registry.create(XREG_KIND_METRIC, "param_type_bug", params);
+    FAIL() << "create succeeded";
+  } catch (const xreg::ConfigError& e) {
+    FAIL() << "a plugin bug was reported as a configuration error: " << e.what();
+  } catch (const xreg::RunError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "plugin bug: parameter 'count' was read as a float but holds an integer"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(PluginLoading, SkipsALibraryThatIsNotAPluginWithAWarning) {
+  const fs::path folder = scratch_folder("not_a_plugin");
+  fs::copy_file(fixture("no_entry_point"), folder / "libhelper.so");
+  std::ofstream(folder / "notes.so") << "not a library\n";
+  fs::copy_file(std::string(XREG_PLUGIN_BUILD_DIR) + "/libxreg_mse.so", folder / "libxreg_mse.so");
+  std::vector<std::string> warnings;
+  auto registry = registry_warning_into(warnings);
+  registry->load_directory(folder.string());
+  EXPECT_NE(registry->find(XREG_KIND_METRIC, "mse"), nullptr);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("libhelper.so': no entry point 'xreg_plugin_library'"),
+            std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[1].find("notes.so': not a shared library"), std::string::npos) << warnings[1];
+}
+
+TEST(PluginLoading, StillRefusesALibraryThatClaimsToBeAPluginInAFolder) {
+  const fs::path folder = scratch_folder("claims");
+  fs::copy_file(fixture("bad_magic"), folder / "libbad_magic.so");
+  xreg::Registry registry;
+  EXPECT_THROW(registry.load_directory(folder.string()), xreg::PluginLoadError);
+}
+
+TEST(PluginLoading, ALaterFolderOverridesAPluginOfTheSameNameWithAWarning) {
+  const fs::path installed = scratch_folder("installed"), mine = scratch_folder("mine");
+  const std::string mse = std::string(XREG_PLUGIN_BUILD_DIR) + "/libxreg_mse.so";
+  fs::copy_file(mse, installed / "libxreg_mse.so");
+  fs::copy_file(mse, mine / "libmy_mse.so");
+  std::vector<std::string> warnings;
+  auto registry = registry_warning_into(warnings);
+  registry->load_directory(installed.string());
+  registry->load_directory(mine.string());
+  const xreg::PluginInfo* info = registry->find(XREG_KIND_METRIC, "mse");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->library_path, (mine / "libmy_mse.so").string());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "metric plugin 'mse' from '" + (mine / "libmy_mse.so").string() +
+                             "' overrides the one from '" +
+                             (installed / "libxreg_mse.so").string() + "'");
 }
 
 TEST(PluginLoading, RefusesAnUnknownKind) {
@@ -88,7 +187,7 @@ TEST(PluginLoading, RefusesADuplicateNameNamingBothLibraries) {
                                          "': metric 'duplicate_name' is already "
                                          "provided by '" +
                                          fixture("duplicate_name_a") +
-                                         "'; remove one of the two libraries");
+                                         "' in the same folder; remove one of the two libraries");
   }
 }
 

@@ -2,6 +2,7 @@
 // (seed, stream, global index, draw) only, never on the batch it comes in.
 #include <gtest/gtest.h>
 
+#include "xreg/sdk/detail/row_layout.hpp"
 #include "xreg/sdk/neighborhood.hpp"
 
 namespace {
@@ -41,6 +42,48 @@ TEST(RandomStreams, NormalDrawsHaveUnitVariance) {
   auto z = ctx.normal("check", torch::arange(200, torch::kLong), {500}).to(torch::kDouble);
   EXPECT_NEAR(z.mean().item<double>(), 0.0, 0.01);
   EXPECT_NEAR(z.var().item<double>(), 1.0, 0.01);
+}
+
+// Golden values. The stream derivation and the row layout are compiled into every plugin, so
+// their results are part of the plugin ABI (sdk/include/xreg/sdk/abi.h): if one of these tests
+// fails, the change breaks every plugin built before it. Either undo it, or bump XREG_ABI_MAJOR
+// (and the SDK major with it) and update the values here.
+TEST(AbiGoldenValues, StreamSeeds) {
+  EXPECT_EQ(xreg::detail::stream_seed(0, "trial", 0), 3488271466651163357ULL);
+  EXPECT_EQ(xreg::detail::stream_seed(42, "lime", 7, 3), 14433350090300052319ULL);
+  EXPECT_EQ(xreg::detail::stream_seed(~uint64_t{0}, "", -1, 0), 8164318984233224048ULL);
+}
+
+TEST(AbiGoldenValues, FirstDrawsOfEachStreamKind) {
+  xreg::Context ctx;
+  ctx.seed = 42;
+  ctx.dtype = torch::kDouble;
+  auto index = torch::tensor(std::vector<int64_t>{0, 5, int64_t{1} << 40});
+  auto expect_values = [](const torch::Tensor& actual, const std::vector<double>& expected) {
+    auto flat = actual.to(torch::kDouble).flatten();
+    ASSERT_EQ(flat.numel(), static_cast<int64_t>(expected.size()));
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_DOUBLE_EQ(flat[static_cast<int64_t>(i)].item<double>(), expected[i]) << i;
+    }
+  };
+  expect_values(ctx.normal("noise", index, {2}),
+                {-0.25215391527432041, 0.23960672814721476, -0.36901049783479795,
+                 -0.43672731930598541, 0.0044964711725790822, -0.50645641410289});
+  expect_values(ctx.uniform("box", index, {2}, -1.0, 1.0),
+                {0.88396716328022751, 0.82657427471341616, -0.42457091440636652,
+                 0.14076522458428364, 0.040219702971432847, 0.88350655382450727});
+  expect_values(ctx.integers("coordinate", index, {2}, 1000), {868, 952, 938, 200, 84, 661});
+}
+
+TEST(AbiGoldenValues, RowLayoutPlacesPointsByGlobalIndex) {
+  // 20 rows per point: two points per 48-row block, slot = index mod 2.
+  const xreg::detail::RowLayout layout(torch::tensor(std::vector<int64_t>{0, 5, 47, 48, 100}), 20);
+  EXPECT_EQ(layout.rows(), 5 * 48);
+  auto z = (torch::arange(5, torch::kDouble) + 1).view({5, 1, 1}).expand({5, 20, 1});
+  auto packed = layout.pack(z).flatten();
+  auto first_rows = torch::nonzero(packed).flatten().slice(0, 0, 100, 20);
+  EXPECT_TRUE(torch::equal(first_rows, torch::tensor(std::vector<int64_t>{0, 68, 116, 144, 192})));
+  EXPECT_TRUE(torch::equal(layout.unpack(layout.pack(z)), z));
 }
 
 TEST(Neighborhood, GaussianNeighborsAreCentredOnThePointWithTheirSigma) {

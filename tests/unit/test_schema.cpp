@@ -5,6 +5,8 @@
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <limits>
 
 #include "plugin/schema_toml.hpp"
@@ -170,7 +172,7 @@ TEST(SchemaFromSpecs, RejectsADefaultThatIsNotAChoice) {
 }
 
 TEST(SchemaFromSpecs, RejectsChoicesOnNonStringsAndEmptyChoices) {
-  EXPECT_EQ(spec_error({param::make(XREG_PARAM_INT, "n", "1", "", "1|2")}),
+  EXPECT_EQ(spec_error({param::Spec(XREG_PARAM_INT, "n", "1", "", "1|2")}),
             "parameter 'n': choices are only allowed for strings (type is integer)");
   EXPECT_EQ(spec_error({param::string("s", "\"a\"", "", "a||b")}),
             "parameter 's': empty choice in 'a||b'");
@@ -185,6 +187,88 @@ TEST(SchemaFromSpecs, RejectsAStrideTooShortToHoldAName) {
   const xreg_param_spec spec = param::real("lr", "1", "");
   EXPECT_THROW(schema_from_specs(&spec, 1, 8), std::invalid_argument);
   EXPECT_TRUE(schema_from_specs(nullptr, 0, 0).empty());
+}
+
+/// The one parameter of `spec`, read as the host reads a plugin's schema.
+ParamSchema one(const xreg_param_spec& spec) {
+  return schema_from_specs(&spec, 1, sizeof(xreg_param_spec)).at(0);
+}
+
+/// The message of the bound violation of `value` for `spec`, or "within bounds".
+std::string violation(const xreg_param_spec& spec, const Params::Value& value) {
+  const auto found = bound_violation(one(spec), value);
+  return found ? found->message : "within bounds";
+}
+
+TEST(Bounds, AnInclusiveMinimumAdmitsItself) {
+  const auto spec = param::integer("samples", "1000", "").at_least(2);
+  EXPECT_EQ(bounds_text(one(spec)), ">= 2");
+  EXPECT_EQ(violation(spec, int64_t{2}), "within bounds");
+  EXPECT_EQ(violation(spec, int64_t{1}), "expected a value >= 2, found 1");
+}
+
+TEST(Bounds, AnExclusiveMinimumRefusesItself) {
+  const auto spec = param::real("sigma", "0.1", "").positive();
+  EXPECT_EQ(bounds_text(one(spec)), "> 0.0");
+  EXPECT_EQ(violation(spec, 1e-12), "within bounds");
+  EXPECT_EQ(violation(spec, 0.0), "expected a value > 0.0, found 0.0");
+  EXPECT_EQ(violation(spec, -0.5), "expected a value > 0.0, found -0.5");
+}
+
+TEST(Bounds, InclusiveAndExclusiveMaxima) {
+  const auto at_most = param::real("max_features", "0.5", "").positive().at_most(1);
+  EXPECT_EQ(bounds_text(one(at_most)), "> 0.0 and <= 1.0");
+  EXPECT_EQ(violation(at_most, 1.0), "within bounds");
+  EXPECT_EQ(violation(at_most, 1.5), "expected a value > 0.0 and <= 1.0, found 1.5");
+  const auto below = param::real("dropout", "0.0", "").non_negative().less_than(1);
+  EXPECT_EQ(violation(below, 0.999), "within bounds");
+  EXPECT_EQ(violation(below, 1.0), "expected a value >= 0.0 and < 1.0, found 1.0");
+}
+
+TEST(Bounds, ApplyToEveryElementOfANumberListAndNameTheElement) {
+  const auto spec = param::integers("hidden", "[100, 100]", "").positive();
+  const auto found = bound_violation(one(spec), std::vector<int64_t>{10, 0, 5});
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->message, "expected values > 0, found 0 (element 1)");
+  EXPECT_EQ(found->element, std::optional<size_t>(1));
+  EXPECT_EQ(violation(spec, std::vector<int64_t>{}), "within bounds");
+}
+
+TEST(Bounds, NonEmptyListsAndStrings) {
+  const auto list = param::integers("channels", "[6]", "").positive().non_empty();
+  EXPECT_EQ(bounds_text(one(list)), "> 0 and non-empty");
+  EXPECT_EQ(violation(list, std::vector<int64_t>{}),
+            "expected a non-empty list, found an empty list");
+  const auto text = param::string("name", "\"x\"", "").non_empty();
+  EXPECT_EQ(violation(text, std::string()), "expected a non-empty string, found an empty string");
+}
+
+TEST(Bounds, SpecsWithImpossibleOrMisplacedBoundsAreRefused) {
+  EXPECT_EQ(spec_error({param::string("s", "\"a\"", "").positive()}),
+            "parameter 's': bounds are only allowed for numbers (type is string)");
+  EXPECT_EQ(spec_error({param::boolean("b", "true", "").non_empty()}),
+            "parameter 'b': non_empty is only allowed for lists and strings (type is bool)");
+  EXPECT_EQ(spec_error({param::real("x", "0.5", "").greater_than(1).at_most(1)}),
+            "parameter 'x': bounds > 1.0 and <= 1.0 admit no value");
+  EXPECT_EQ(spec_error({param::integer("n", "1", "").at_least(2)}),
+            "parameter 'n': default 1 is outside its bounds: expected a value >= 2, found 1");
+}
+
+TEST(Bounds, SpecsOfAbi10HaveNone) {
+  // ABI 1.0's spec ended at `choices`: read with that stride, the bounds a 1.1 spec would carry
+  // in the following bytes are not read.
+  const xreg_param_spec specs[] = {param::integer("n", "1", "").at_least(5),
+                                   param::integer("m", "1", "").at_least(5)};
+  const uint32_t abi_1_0_size = offsetof(xreg_param_spec, flags);
+  std::vector<unsigned char> packed(2 * abi_1_0_size);
+  std::memcpy(packed.data(), &specs[0], abi_1_0_size);
+  std::memcpy(packed.data() + abi_1_0_size, &specs[1], abi_1_0_size);
+  const Schema schema =
+      schema_from_specs(reinterpret_cast<const xreg_param_spec*>(packed.data()), 2, abi_1_0_size);
+  ASSERT_EQ(schema.size(), 2u);
+  EXPECT_EQ(schema[1].name, "m");
+  EXPECT_EQ(schema[1].flags, 0u);
+  EXPECT_FALSE(bound_violation(schema[1], int64_t{1}).has_value());
 }
 
 TEST(ToTomlText, WritesLiteralTomlValues) {

@@ -10,18 +10,21 @@ constexpr xreg_param_spec kRunSpecs[] = {
                    "Seed from which every random stream of the run is derived (splits, "
                    "initialization, batches)."),
     param::integer("trials", "1",
-                   "Number of trials; each draws a fresh split and a fresh initialization."),
-    param::string("output", "\"runs/xreg\"",
-                  "Folder of the run's results, relative to the working directory (not to the "
-                  "pipeline file)."),
+                   "Number of trials; each draws a fresh split and a fresh initialization.")
+        .at_least(1),
+    param::path("output", "\"runs/xreg\"",
+                "Folder of the run's results, relative to the pipeline file as every path in it "
+                "(--output on the command line is relative to the working directory)."),
     param::strings("plugin_path", "[]",
                    "Folders searched for plugins, relative to the pipeline file."),
     param::string("device", "\"cpu\"", "LibTorch device to run on, such as cpu or cuda:0."),
     param::string("dtype", "\"float32\"", "Floating-point type of the models and the data.",
                   "float32|float64"),
-    param::integer("threads", "0", "Number of CPU threads LibTorch uses; 0 keeps its default."),
+    param::integer("threads", "0", "Number of CPU threads LibTorch uses; 0 keeps its default.")
+        .non_negative(),
     param::integer("max_rows_per_pass", "262144",
-                   "Most rows evaluated in one forward pass, which bounds memory use."),
+                   "Most rows evaluated in one forward pass, which bounds memory use.")
+        .at_least(1),
 };
 
 constexpr xreg_param_spec kDataSpecs[] = {
@@ -71,7 +74,9 @@ constexpr xreg_param_spec kDataSpecs[] = {
                   "Binary task: the label of class 1 (e.g. \"M\"); empty: labels are the numbers 0 "
                   "and 1."),
     param::reals("split", "[0.5, 0.25, 0.25]",
-                 "Fractions of the rows for training, validation and test (sum 1)."),
+                 "Fractions of the rows for training, validation and test (sum 1).")
+        .non_negative()
+        .at_most(1),
     param::string("standardize", "\"train\"",
                   "Standardize features with the training split's mean and sample SD, or not "
                   "(format = \"idx\": none, pixels stay in [0, 1]).",
@@ -82,35 +87,43 @@ constexpr xreg_param_spec kDataSpecs[] = {
                    "Leave out rows with an empty value instead of stopping with an error."),
     param::string("generator", "\"friedman1\"", "The built-in data set (format = \"builtin\").",
                   "friedman1"),
-    param::integer("samples", "1000", "Number of rows of the built-in data set."),
-    param::real("noise", "1.0", "SD of the Gaussian noise added to the built-in target."),
+    param::integer("samples", "1000", "Number of rows of the built-in data set.").at_least(1),
+    param::real("noise", "1.0", "SD of the Gaussian noise added to the built-in target.")
+        .non_negative(),
 };
 
 constexpr xreg_param_spec kTrainSpecs[] = {
     param::boolean("enabled", "true", "Whether the model is trained; false evaluates it as is."),
     param::string("optimizer", "\"adam\"", "Optimizer of the training loss.", "adam|sgd"),
-    param::real("lr", "0.001", "Learning rate of the optimizer."),
-    param::real("momentum", "0.0", "Momentum of the sgd optimizer (ignored by adam)."),
-    param::real("weight_decay", "0.0", "L2 penalty on the model's parameters."),
-    param::integer("batch_size", "128", "Number of training rows per optimizer step."),
-    param::integer("max_epochs", "1000", "Most passes over the training split."),
-    param::integer("min_epochs", "50", "Fewest passes over the training split before stopping."),
+    param::real("lr", "0.001", "Learning rate of the optimizer.").positive(),
+    param::real("momentum", "0.0", "Momentum of the sgd optimizer (ignored by adam).")
+        .non_negative()
+        .less_than(1),
+    param::real("weight_decay", "0.0", "L2 penalty on the model's parameters.").non_negative(),
+    param::integer("batch_size", "128", "Number of training rows per optimizer step.").at_least(1),
+    param::integer("max_epochs", "1000", "Most passes over the training split.").at_least(1),
+    param::integer("min_epochs", "50", "Fewest passes over the training split before stopping.")
+        .non_negative(),
     param::integer("patience", "50",
-                   "Training stops when epoch - best_epoch > patience and epoch > min_epochs."),
+                   "Training stops when epoch - best_epoch > patience and epoch > min_epochs.")
+        .non_negative(),
     param::real("tol", "0.0",
-                "A validation loss counts as better when it is below the best one minus tol."),
+                "A validation loss counts as better when it is below the best one minus tol.")
+        .non_negative(),
     param::boolean("restore_best", "true",
                    "Keep the weights of the best validation epoch; false keeps the last epoch's."),
 };
 
 constexpr xreg_param_spec kRegularizerSlotSpecs[] = {
-    param::real("weight", "1.0", "Weight of the regularizer's term in the training loss."),
+    param::real("weight", "1.0", "Weight of the regularizer's term in the training loss.")
+        .non_negative(),
     param::string("weight_mode", "\"absolute\"",
                   "absolute: the term is multiplied by weight; relative: weight is a fraction of "
                   "the task loss, calibrated once at initialization.",
                   "absolute|relative"),
     param::integer("batch_size", "16",
-                   "Number of rows of each training batch on which the regularizer is evaluated."),
+                   "Number of rows of each training batch on which the regularizer is evaluated.")
+        .at_least(1),
     param::string("name", "\"\"", "Label of this entry in reports; empty: the plugin's name."),
 };
 

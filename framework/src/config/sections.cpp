@@ -62,6 +62,18 @@ void check_choices(const toml::node& node, const ParamSchema& param, const std::
   }
 }
 
+/// Checks a number (or each number of a list) against the parameter's bounds, pointing at the
+/// offending element.
+void check_bounds(const toml::node& node, const Params::Value& value, const ParamSchema& param,
+                  const std::string& subject, const std::string& path, const Locator& locator) {
+  const std::optional<BoundViolation> violation = bound_violation(param, value);
+  if (!violation) return;
+  const toml::array* array = node.as_array();
+  const toml::node* culprit =
+      array != nullptr && violation->element ? array->get(*violation->element) : &node;
+  locator.fail(culprit->source(), path, subject + ": " + violation->message);
+}
+
 /// The value of `node` for `param`, or a ConfigError saying what was expected and found.
 Params::Value read_value(const toml::node& node, const ParamSchema& param, const Section& section,
                          const Locator& locator) {
@@ -75,6 +87,7 @@ Params::Value read_value(const toml::node& node, const ParamSchema& param, const
         subject + ": expected " + with_article(type_name(param.type)) + ", found " + found);
   }
   check_choices(node, param, subject, path, locator);
+  check_bounds(node, *value, param, subject, path, locator);
   return *value;
 }
 

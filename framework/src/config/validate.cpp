@@ -6,6 +6,7 @@
 
 #include "config/diagnostics.hpp"
 #include "config/document_access.hpp"
+#include "config/instantiate.hpp"
 #include "config/schema_keys.hpp"
 #include "config/sections.hpp"
 #include "text.hpp"
@@ -173,6 +174,7 @@ Pipeline validate_pipeline(const PipelineDocument& document, const Registry& reg
   check_unique_labels(pipeline.explainers, "explainer");
   check_unique_labels(pipeline.metrics, "metric");
   check_metric_explainers(pipeline);
+  instantiate_slots(pipeline, registry);
   return pipeline;
 }
 

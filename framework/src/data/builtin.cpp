@@ -22,7 +22,8 @@ Table generate_builtin(const Params& data, uint64_t seed) {
     throw ConfigError("data.samples: expected at least 1 row, found " + std::to_string(samples));
   if (noise < 0.0)
     throw ConfigError("data.noise: expected a non-negative SD, found " + std::to_string(noise));
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(stream_seed(seed, "builtin", 0));
+  auto generator =
+      at::make_generator<at::CPUGeneratorImpl>(detail::stream_seed(seed, "builtin", 0));
   Table table;
   table.x = torch::rand({samples, 10}, generator, torch::kDouble);
   const auto column = [&](int64_t j) { return table.x.select(1, j); };

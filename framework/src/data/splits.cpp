@@ -161,7 +161,8 @@ SplitTables cut_in_three(const Table& table, const std::vector<double>& fraction
   SplitTables splits;
   const int64_t rows = table.x.size(0);
   const SplitSizes sizes = split_sizes(rows, fractions);
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(stream_seed(seed, "split", trial));
+  auto generator =
+      at::make_generator<at::CPUGeneratorImpl>(detail::stream_seed(seed, "split", trial));
   const torch::Tensor order = torch::randperm(rows, generator, torch::kLong);
   splits.train = select_rows(table, order.slice(0, 0, sizes.train));
   splits.val = select_rows(table, order.slice(0, sizes.train, sizes.train + sizes.val));

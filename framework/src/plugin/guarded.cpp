@@ -67,9 +67,6 @@ Explanation GuardedExplainer::explain(Model& model, const Batch& points, const C
 GuardedMetric::GuardedMetric(std::shared_ptr<Metric> inner, PluginLabel label)
     : inner_(std::move(inner)), label_(std::move(label)) {}
 
-bool GuardedMetric::needs_explainer() const {
-  return guard_call(label_, "needs_explainer", [&] { return inner_->needs_explainer(); });
-}
 MetricResult GuardedMetric::evaluate(const MetricInput& input, const Context& ctx) {
   return guard_call(label_, "evaluate", [&] { return inner_->evaluate(input, ctx); });
 }

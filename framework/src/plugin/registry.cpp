@@ -3,6 +3,7 @@
 #include <torch/version.h>
 
 #include <algorithm>
+#include <boost/dll/library_info.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <cinttypes>
@@ -12,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "xreg/host/errors.hpp"
@@ -45,6 +48,16 @@ xreg_kind kind_from_name(const std::string& name) {
                     "'; expected model, regularizer, explainer or metric");
 }
 
+std::string explanation_kinds_text(uint32_t kinds) {
+  std::string text;
+  for (auto [bit, word] : {std::pair{XREG_EXPLANATION_LINEAR, "linear"},
+                           std::pair{XREG_EXPLANATION_ATTRIBUTION, "attribution"},
+                           std::pair{XREG_EXPLANATION_CONCEPT, "concept"}}) {
+    if ((kinds & bit) != 0) text += (text.empty() ? "" : " or ") + std::string(word);
+  }
+  return text;
+}
+
 /// A loaded plugin library; objects created from it hold it alive.
 class LoadedLibrary {
  public:
@@ -68,7 +81,16 @@ namespace {
 
 constexpr size_t kMinimalDescriptorSize =
     offsetof(xreg_library_descriptor, entry_count) + sizeof(uint32_t);
-constexpr size_t kMinimalEntrySize = offsetof(xreg_plugin_entry, destroy) + sizeof(void*);
+constexpr size_t kMinimalEntrySize =
+    offsetof(xreg_plugin_entry, explanation_kinds) + sizeof(uint32_t);
+
+/// The major number of a version "MAJOR.MINOR.PATCH"; -1 when it has none.
+long version_major(const char* version) {
+  if (version == nullptr) return -1;
+  char* end = nullptr;
+  const long major = std::strtol(version, &end, 10);
+  return end == version ? -1 : major;
+}
 
 std::string hex(uint64_t value) {
   char text[32];
@@ -119,6 +141,13 @@ void check_descriptor(const std::string& path, const xreg_library_descriptor* d)
     throw refuse(path, "built with C++ ABI '" + or_none(d->cxx_abi) + "' but this host uses '" +
                            XREG_CXX_ABI_TAG + "'; rebuild the plugin with the host's compiler");
   }
+  // The SDK's inline helpers (random streams, row layout) change results only with the SDK
+  // major, which the golden-value tests pin.
+  if (version_major(d->sdk_version) != version_major(XREG_SDK_VERSION)) {
+    throw refuse(path, "built with xreg SDK " + or_none(d->sdk_version) +
+                           ", whose random streams and row layout differ from this host's SDK " +
+                           XREG_SDK_VERSION + "; rebuild the plugin against this host's SDK");
+  }
 }
 
 /// The entry at `i`, read with the plugin's stride; fields the plugin lacks stay zero.
@@ -148,12 +177,36 @@ PluginInfo describe_entry(const std::string& path, const xreg_library_descriptor
   info.library_path = path;
   info.build_stamp = "sdk " + or_none(d->sdk_version) + "; torch " + d->torch_version + "; " +
                      d->cxx_abi + "; " + or_none(d->build_stamp);
+  info.explanation_kinds = e.explanation_kinds;
   try {
     info.schema = schema_from_specs(e.params, e.param_count, e.param_size);
   } catch (const std::exception& error) {
     throw refuse(path, "entry '" + name + "': " + error.what());
   }
   return info;
+}
+
+bool same_folder(const std::string& a, const std::string& b) {
+  std::error_code error;
+  const fs::path folder_a = fs::weakly_canonical(fs::path(a).parent_path(), error);
+  const fs::path folder_b = fs::weakly_canonical(fs::path(b).parent_path(), error);
+  return folder_a == folder_b;
+}
+
+/// Why the file at `path` is not an xreg plugin at all (not a shared library, or one that does
+/// not export the entry point), read from its symbol table without loading it; nothing when it
+/// claims to be a plugin, which is then loaded and checked (and refused if it fails).
+std::optional<std::string> not_a_plugin(const std::string& path) {
+  std::vector<std::string> symbols;
+  try {
+    symbols = boost::dll::library_info(path).symbols();
+  } catch (const std::exception& e) {
+    return "not a shared library (" + first_line(e.what()) + ")";
+  }
+  if (std::find(symbols.begin(), symbols.end(), XREG_PLUGIN_ENTRY_POINT) == symbols.end()) {
+    return std::string("no entry point '" XREG_PLUGIN_ENTRY_POINT "'; not an xreg plugin");
+  }
+  return std::nullopt;
 }
 
 /// The host's wrapper around a freshly created object of `kind`.
@@ -180,7 +233,8 @@ std::shared_ptr<Plugin> guard(xreg_kind kind, void* raw, std::function<void()> d
 
 }  // namespace
 
-Registry::Registry() = default;
+Registry::Registry()
+    : warn_([](const std::string& line) { std::cerr << "xreg: warning: " << line << '\n'; }) {}
 Registry::~Registry() = default;
 
 void Registry::load_library(const std::string& path) {
@@ -209,10 +263,10 @@ void Registry::load_library(const std::string& path) {
     entry->library = loaded;
     auto key = std::make_pair(int(entry->info.kind), entry->info.name);
     auto clash = entries_.find(key);
-    if (clash != entries_.end()) {
+    if (clash != entries_.end() && same_folder(clash->second->info.library_path, path)) {
       throw refuse(path, std::string(kind_name(entry->info.kind)) + " '" + entry->info.name +
                              "' is already provided by '" + clash->second->info.library_path +
-                             "'; remove one of the two libraries");
+                             "' in the same folder; remove one of the two libraries");
     }
     for (const auto& other : found) {
       if (other->info.kind == entry->info.kind && other->info.name == entry->info.name) {
@@ -223,7 +277,12 @@ void Registry::load_library(const std::string& path) {
     found.push_back(entry);
   }
   for (auto& entry : found) {
-    entries_[{int(entry->info.kind), entry->info.name}] = entry;
+    auto& slot = entries_[{int(entry->info.kind), entry->info.name}];
+    if (slot) {
+      warn_(std::string(kind_name(entry->info.kind)) + " plugin '" + entry->info.name + "' from '" +
+            path + "' overrides the one from '" + slot->info.library_path + "'");
+    }
+    slot = entry;
   }
   libraries_.push_back(loaded);
 }
@@ -240,7 +299,17 @@ void Registry::load_directory(const std::string& directory) {
     }
   }
   std::sort(paths.begin(), paths.end());
-  for (const auto& path : paths) load_library(path);
+  for (const auto& path : paths) {
+    if (const auto reason = not_a_plugin(path)) {
+      warn_("skipping '" + path + "': " + *reason);
+      continue;
+    }
+    load_library(path);
+  }
+}
+
+void Registry::set_warning_sink(std::function<void(const std::string&)> sink) {
+  warn_ = std::move(sink);
 }
 
 const PluginInfo* Registry::find(xreg_kind kind, const std::string& name) const {
@@ -272,9 +341,13 @@ std::shared_ptr<Plugin> Registry::create(xreg_kind kind, const std::string& name
       std::string(kind_name(kind)) + " plugin '" + name + "' (" + entry->info.library_path + ")";
   char error[2048] = {0};
   void* raw = nullptr;
-  if (entry->create(&params, &raw, error, sizeof error) != XREG_OK || raw == nullptr) {
-    throw ConfigError(label + ": create failed: " + first_line(error[0] ? error : "no message"));
+  const int status = entry->create(&params, &raw, error, sizeof error);
+  const std::string message = first_line(error[0] ? error : "no message");
+  if (status == XREG_PLUGIN_BUG) {
+    throw RunError(label + ": plugin bug: " + message +
+                   "; the plugin does not match its own schema, report it to its author");
   }
+  if (status != XREG_OK || raw == nullptr) throw ConfigError(label + ": create failed: " + message);
   auto destroy = [library = entry->library, destroy = entry->destroy, raw] { destroy(raw); };
   return guard(kind, raw, destroy, PluginLabel{label});
 }

@@ -86,6 +86,81 @@ void check_default_among_choices(const ParamSchema& param) {
   }
 }
 
+std::string real_text(double value);
+
+bool is_number(xreg_param_type type) {
+  return type == XREG_PARAM_INT || type == XREG_PARAM_FLOAT || type == XREG_PARAM_INT_LIST ||
+         type == XREG_PARAM_FLOAT_LIST;
+}
+
+bool can_be_empty(xreg_param_type type) {
+  return type == XREG_PARAM_STRING || type == XREG_PARAM_PATH || type == XREG_PARAM_INT_LIST ||
+         type == XREG_PARAM_FLOAT_LIST || type == XREG_PARAM_STRING_LIST;
+}
+
+/// Bounds only where they mean something, an interval that holds values, and a default in it.
+void check_bounds_declaration(const ParamSchema& param) {
+  constexpr uint32_t kNumberBounds = XREG_PARAM_HAS_MIN | XREG_PARAM_HAS_MAX;
+  if ((param.flags & kNumberBounds) != 0 && !is_number(param.type)) {
+    throw std::invalid_argument(std::string("bounds are only allowed for numbers (type is ") +
+                                type_name(param.type) + ")");
+  }
+  if ((param.flags & XREG_PARAM_NON_EMPTY) != 0 && !can_be_empty(param.type)) {
+    throw std::invalid_argument(std::string("non_empty is only allowed for lists and strings "
+                                            "(type is ") +
+                                type_name(param.type) + ")");
+  }
+  const bool both = (param.flags & kNumberBounds) == kNumberBounds;
+  const bool open = (param.flags & (XREG_PARAM_MIN_EXCLUSIVE | XREG_PARAM_MAX_EXCLUSIVE)) != 0;
+  if (both && (param.min > param.max || (param.min == param.max && open))) {
+    throw std::invalid_argument("bounds " + bounds_text(param) + " admit no value");
+  }
+  if (param.default_value) {
+    if (auto violation = bound_violation(param, *param.default_value)) {
+      throw std::invalid_argument("default " + to_toml_text(*param.default_value) +
+                                  " is outside its bounds: " + violation->message);
+    }
+  }
+}
+
+/// A bound as the parameter's type writes it: "2" for integers, "0.5" for floats.
+std::string bound_text(double bound, xreg_param_type type) {
+  const bool integral = type == XREG_PARAM_INT || type == XREG_PARAM_INT_LIST;
+  if (integral && std::floor(bound) == bound && std::fabs(bound) < 9e15) {
+    return std::to_string(static_cast<int64_t>(bound));
+  }
+  return real_text(bound);
+}
+
+bool within(double value, const ParamSchema& param) {
+  if ((param.flags & XREG_PARAM_HAS_MIN) != 0) {
+    const bool exclusive = (param.flags & XREG_PARAM_MIN_EXCLUSIVE) != 0;
+    if (exclusive ? !(value > param.min) : !(value >= param.min)) return false;
+  }
+  if ((param.flags & XREG_PARAM_HAS_MAX) != 0) {
+    const bool exclusive = (param.flags & XREG_PARAM_MAX_EXCLUSIVE) != 0;
+    if (exclusive ? !(value < param.max) : !(value <= param.max)) return false;
+  }
+  return true;
+}
+
+/// The numbers of a number value, or of a list of numbers, as doubles; none for other types.
+std::vector<double> numbers_of(const Params::Value& value) {
+  if (const auto* v = std::get_if<int64_t>(&value)) return {static_cast<double>(*v)};
+  if (const auto* v = std::get_if<double>(&value)) return {*v};
+  if (const auto* v = std::get_if<std::vector<int64_t>>(&value)) return {v->begin(), v->end()};
+  if (const auto* v = std::get_if<std::vector<double>>(&value)) return *v;
+  return {};
+}
+
+bool is_empty(const Params::Value& value) {
+  if (const auto* v = std::get_if<std::string>(&value)) return v->empty();
+  if (const auto* v = std::get_if<std::vector<int64_t>>(&value)) return v->empty();
+  if (const auto* v = std::get_if<std::vector<double>>(&value)) return v->empty();
+  if (const auto* v = std::get_if<std::vector<std::string>>(&value)) return v->empty();
+  return false;
+}
+
 /// The checks of one spec other than its name; throws std::invalid_argument with the reason.
 ParamSchema param_from_spec(const xreg_param_spec& spec) {
   if (!is_known_type(spec.type)) {
@@ -98,6 +173,9 @@ ParamSchema param_from_spec(const xreg_param_spec& spec) {
   if (spec.default_toml != nullptr)
     param.default_value = parse_default(spec.default_toml, param.type);
   param.choices = split_choices(spec.choices);
+  param.flags = spec.flags;
+  param.min = spec.min;
+  param.max = spec.max;
   if (!param.choices.empty() && param.type != XREG_PARAM_STRING &&
       param.type != XREG_PARAM_STRING_LIST) {
     throw std::invalid_argument(std::string("choices are only allowed for strings (type is ") +
@@ -107,6 +185,7 @@ ParamSchema param_from_spec(const xreg_param_spec& spec) {
     throw std::invalid_argument(std::string("empty choice in '") + spec.choices + "'");
   }
   check_default_among_choices(param);
+  check_bounds_declaration(param);
   return param;
 }
 
@@ -212,6 +291,49 @@ Params::Value parse_default(const std::string& toml_text, xreg_param_type type) 
     throw std::invalid_argument("default '" + toml_text + "' is not a valid " + type_name(type));
   }
   return *value;
+}
+
+std::string bounds_text(const ParamSchema& param) {
+  std::vector<std::string> parts;
+  if ((param.flags & XREG_PARAM_HAS_MIN) != 0) {
+    parts.push_back(((param.flags & XREG_PARAM_MIN_EXCLUSIVE) != 0 ? "> " : ">= ") +
+                    bound_text(param.min, param.type));
+  }
+  if ((param.flags & XREG_PARAM_HAS_MAX) != 0) {
+    parts.push_back(((param.flags & XREG_PARAM_MAX_EXCLUSIVE) != 0 ? "< " : "<= ") +
+                    bound_text(param.max, param.type));
+  }
+  if ((param.flags & XREG_PARAM_NON_EMPTY) != 0) parts.push_back("non-empty");
+  return joined(parts, " and ");
+}
+
+std::optional<BoundViolation> bound_violation(const ParamSchema& param,
+                                              const Params::Value& value) {
+  const bool list = std::holds_alternative<std::vector<int64_t>>(value) ||
+                    std::holds_alternative<std::vector<double>>(value) ||
+                    std::holds_alternative<std::vector<std::string>>(value);
+  const std::string noun = list ? "list" : "string";
+  if ((param.flags & XREG_PARAM_NON_EMPTY) != 0 && is_empty(value)) {
+    return BoundViolation{"expected a non-empty " + noun + ", found an empty " + noun,
+                          std::nullopt};
+  }
+  const bool integral =
+      std::holds_alternative<int64_t>(value) || std::holds_alternative<std::vector<int64_t>>(value);
+  const std::vector<double> numbers = numbers_of(value);
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    if (within(numbers[i], param)) continue;
+    ParamSchema number_bounds = param;
+    number_bounds.flags &= ~uint32_t{XREG_PARAM_NON_EMPTY};
+    const std::string found = bound_text(numbers[i], integral ? XREG_PARAM_INT : XREG_PARAM_FLOAT);
+    if (!list) {
+      return BoundViolation{"expected a value " + bounds_text(number_bounds) + ", found " + found,
+                            std::nullopt};
+    }
+    return BoundViolation{"expected values " + bounds_text(number_bounds) + ", found " + found +
+                              " (element " + std::to_string(i) + ")",
+                          i};
+  }
+  return std::nullopt;
 }
 
 Schema schema_from_specs(const xreg_param_spec* specs, uint32_t count, uint32_t size) {

@@ -3,6 +3,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <ostream>
@@ -26,7 +27,8 @@ Dataset to_device(Dataset data, torch::Device device) {
 
 Context trial_context(const Pipeline& pipeline, int64_t trial, std::ostream* log) {
   Context ctx;
-  ctx.seed = stream_seed(static_cast<uint64_t>(pipeline.run.integer("seed")), "trial", trial);
+  ctx.seed =
+      detail::stream_seed(static_cast<uint64_t>(pipeline.run.integer("seed")), "trial", trial);
   try {
     ctx.device = torch::Device(pipeline.run.string("device"));
   } catch (const std::exception&) {
@@ -43,6 +45,22 @@ Context trial_context(const Pipeline& pipeline, int64_t trial, std::ostream* log
     };
   }
   return ctx;
+}
+
+/// `ctx` whose progress reports go to `log` as "  <stage>: done/total", at most every two
+/// seconds and at the end; silent without a log.
+Context with_progress(const Context& ctx, std::ostream* log, const std::string& stage) {
+  Context staged = ctx;
+  if (log == nullptr) return staged;
+  using Clock = std::chrono::steady_clock;
+  auto last = std::make_shared<Clock::time_point>(Clock::now());
+  staged.progress_sink = [log, stage, last](int64_t done, int64_t total) {
+    const auto now = Clock::now();
+    if (done < total && now - *last < std::chrono::seconds(2)) return;
+    *last = now;
+    *log << "  " << stage << ": " << done << "/" << total << '\n';
+  };
+  return staged;
 }
 
 template <class T>
@@ -66,8 +84,8 @@ std::vector<WeightedRegularizer> make_regularizers(const Pipeline& pipeline,
 }
 
 std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Registry& registry,
-                                            Model& model, const SplitData& data,
-                                            const Context& ctx) {
+                                            Model& model, const SplitData& data, const Context& ctx,
+                                            std::ostream* log) {
   const Dataset& test = data.test;
   if (test.size() == 0)
     throw ConfigError(pipeline.file + ": the data have no test split to evaluate on");
@@ -79,30 +97,26 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   std::vector<Explained> explained;
   for (const auto& slot : pipeline.explainers) {
     auto explainer = create<Explainer>(registry, slot);
-    explainer->fit(model, data.train, data.val, ctx);
-    Explanation explanation = explainer->explain(model, test.points, ctx);
+    const Context stage = with_progress(ctx, log, "explainer " + slot_label(slot));
+    explainer->fit(model, data.train, data.val, stage);
+    Explanation explanation = explainer->explain(model, test.points, stage);
     explained.push_back({slot_label(slot), explainer, std::move(explanation)});
   }
   std::vector<MetricSummary> summaries;
   for (const auto& slot : pipeline.metrics) {
     auto metric = create<Metric>(registry, slot);
-    if (!metric->needs_explainer()) {
+    if (!slot.scores_explanations) {
       MetricInput input{model, test.points, test.task};
       auto rows = summarize(slot_label(slot), metric->evaluate(input, ctx).values);
       summaries.insert(summaries.end(), rows.begin(), rows.end());
       continue;
     }
-    if (explained.empty()) {
-      throw ConfigError(slot.where + ": metric '" + slot.plugin +
-                        "' scores explanations; add an [[explainer]]");
-    }
-    const auto& wanted = slot.host.strings("explainers");
+    const auto& scored = slot.scored_explainers;
     for (auto& e : explained) {
-      if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), e.name) == wanted.end()) {
-        continue;
-      }
+      if (std::find(scored.begin(), scored.end(), e.name) == scored.end()) continue;
       MetricInput input{model, test.points, test.task, e.explainer.get(), &e.explanation};
-      auto rows = summarize(e.name + "/" + slot_label(slot), metric->evaluate(input, ctx).values);
+      const std::string name = e.name + "/" + slot_label(slot);
+      auto rows = summarize(name, metric->evaluate(input, with_progress(ctx, log, name)).values);
       summaries.insert(summaries.end(), rows.begin(), rows.end());
     }
   }
@@ -111,18 +125,19 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
 
 TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_t trial,
                       std::ostream* log) {
-  const Context ctx = trial_context(pipeline, trial, log);
+  Context ctx = trial_context(pipeline, trial, log);
   const uint64_t seed = static_cast<uint64_t>(pipeline.run.integer("seed"));
   SplitData data = load_splits(pipeline.data, pipeline.base_dir, seed, trial, ctx.dtype);
   data.train = to_device(std::move(data.train), ctx.device);
   data.val = to_device(std::move(data.val), ctx.device);
   data.test = to_device(std::move(data.test), ctx.device);
   const Dataset& shape_source = data.test.size() > 0 ? data.test : data.train;
+  ctx.task = shape_source.task;
 
   TrialReport report;
   report.trial = trial;
   report.notes = data.notes;
-  torch::manual_seed(stream_seed(seed, "init", trial));
+  torch::manual_seed(detail::stream_seed(seed, "init", trial));
   auto model = create<Model>(registry, pipeline.model);
   auto input = shape_source.points.x.sizes().slice(1).vec();
   model->build(ModelShape{input, shape_source.outputs, shape_source.task}, ctx);
@@ -137,7 +152,7 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
     }
   }
   model->set_training(false);
-  report.metrics = evaluate_metrics(pipeline, registry, *model, data, ctx);
+  report.metrics = evaluate_metrics(pipeline, registry, *model, data, ctx, log);
   return report;
 }
 

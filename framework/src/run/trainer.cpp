@@ -46,8 +46,11 @@ torch::Tensor BatchStream::next() {
 namespace {
 
 Batch rows(const Dataset& data, const torch::Tensor& indices) {
-  return Batch{data.points.x.index_select(0, indices), data.points.y.index_select(0, indices),
-               data.points.index.index_select(0, indices)};
+  const Batch& all = data.points;
+  return Batch{
+      all.x.index_select(0, indices), all.y.index_select(0, indices),
+      all.index.index_select(0, indices),
+      all.annotations.defined() ? all.annotations.index_select(0, indices) : torch::Tensor()};
 }
 
 /// A random 10% of the validation set (at least one point), fresh for every `draw`.

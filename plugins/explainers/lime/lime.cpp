@@ -12,43 +12,39 @@ namespace {
 
 constexpr xreg_param_spec kParams[] = {
     xreg::param::integer("samples", "1000",
-                         "Perturbations per explained point, the point itself included."),
+                         "Perturbations per explained point, the point itself included.")
+        .at_least(2),
     xreg::param::string("sampling", "\"lime\"",
                         "lime: from the training distribution, as the lime package; gaussian: "
                         "N(x, sigma² I) around the point.",
                         "lime|gaussian"),
-    xreg::param::real("sigma", "0.1", "SD of gaussian sampling, in input units."),
+    xreg::param::real("sigma", "0.1", "SD of gaussian sampling, in input units.").positive(),
     xreg::param::real("kernel_width", "0.0",
                       "Width w of the kernel sqrt(exp(-D²/w²)) on train-standardized distances; "
-                      "0 means 0.75·sqrt(d), lime's default."),
-    xreg::param::real("alpha", "1.0", "Ridge penalty of the surrogate on standardized features."),
-    xreg::param::string("output", "\"raw\"",
-                        "What is explained: the model's outputs, their probabilities, or the "
-                        "probability of the class predicted at the point.",
-                        xreg::kOutputModeChoices),
+                      "0 means 0.75·sqrt(d), lime's default.")
+        .non_negative(),
+    xreg::param::real("alpha", "1.0", "Ridge penalty of the surrogate on standardized features.")
+        .non_negative(),
+    xreg::param::explained_output(),
 };
 
 class Lime final : public xreg::Explainer {
  public:
+  static constexpr uint32_t explanation_kinds = XREG_EXPLANATION_LINEAR;
+
   explicit Lime(const xreg::Params& params)
       : samples_(params.integer("samples")),
         gaussian_(params.string("sampling") == "gaussian"),
         sigma_(params.real("sigma")),
         kernel_width_(params.real("kernel_width")),
         alpha_(params.real("alpha")),
-        output_(xreg::output_mode_from_name(params.string("output"))) {
-    if (samples_ < 2) throw std::invalid_argument("samples must be at least 2");
-    if (sigma_ <= 0) throw std::invalid_argument("sigma must be positive");
-    if (kernel_width_ < 0) throw std::invalid_argument("kernel_width must be 0 or positive");
-    if (alpha_ < 0) throw std::invalid_argument("alpha must be 0 or positive");
-  }
+        output_(xreg::output_mode_from_name(params.string("output"))) {}
 
   /// The training features' mean and population SD (ddof 0, as scikit-learn's StandardScaler;
   /// a constant feature gets scale 1).
   void fit(xreg::Model&, const xreg::Dataset& train, const xreg::Dataset&,
            const xreg::Context&) override {
     if (train.size() == 0) throw std::invalid_argument("lime needs a training split");
-    task_ = train.task;
     auto x = train.points.x.flatten(1).to(torch::kDouble);
     mean_ = x.mean(0);
     auto sd = x.std(0, /*unbiased=*/false);
@@ -58,14 +54,9 @@ class Lime final : public xreg::Explainer {
   xreg::Explanation explain(xreg::Model& model, const xreg::Batch& points,
                             const xreg::Context& ctx) override {
     if (!mean_.defined()) throw std::logic_error("lime: explain before fit");
-    const int64_t n = points.size();
-    const int64_t chunk = std::max<int64_t>(1, ctx.max_rows_per_pass / samples_);
-    std::vector<xreg::Explanation> parts;
-    for (int64_t begin = 0; begin < n; begin += chunk) {
-      parts.push_back(explain_chunk(model, points.slice(begin, std::min(n, begin + chunk)), ctx));
-      ctx.progress(std::min(n, begin + chunk), n);
-    }
-    return xreg::concatenate(parts);
+    return xreg::explain_in_chunks(
+        points, ctx.max_rows_per_pass / samples_, ctx,
+        [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });
   }
 
  private:
@@ -89,10 +80,10 @@ class Lime final : public xreg::Explainer {
     e.kind = xreg::Explanation::Kind::linear;
     e.output = output_;
     if (output_ == xreg::OutputMode::predicted_class) {
-      e.classes = xreg::predicted_classes(model, points, task_, ctx);
+      e.classes = xreg::predicted_classes(model, points, ctx.task, ctx);
     }
     auto f = xreg::explained_function(model, z.view(sample_shape(points)), points.index, output_,
-                                      task_, e.classes, ctx);
+                                      ctx.task, e.classes, ctx);
 
     const double width = kernel_width_ > 0 ? kernel_width_ : 0.75 * std::sqrt(double(d));
     auto distance2 = (standardized - centre).pow(2).sum(2);       // [P, m]
@@ -123,7 +114,6 @@ class Lime final : public xreg::Explainer {
   double sigma_, kernel_width_, alpha_;
   xreg::OutputMode output_;
   torch::Tensor mean_, scale_;
-  xreg::Task task_ = xreg::Task::regression;
 };
 
 }  // namespace

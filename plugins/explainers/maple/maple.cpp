@@ -20,18 +20,20 @@ constexpr char kForestStream[] = "maple/forest";
 
 constexpr xreg_param_spec kParams[] = {
     xreg::param::integer("trees", "200",
-                         "Trees of the random forest whose leaves define the neighborhoods."),
+                         "Trees of the random forest whose leaves define the neighborhoods.")
+        .at_least(1),
     xreg::param::integer("min_leaf", "10",
                          "Fewest training rows in a leaf of a tree (scikit-learn's "
-                         "min_samples_leaf)."),
+                         "min_samples_leaf).")
+        .at_least(1),
     xreg::param::real("max_features", "0.5",
-                      "Fraction of the features drawn as split candidates at each tree node."),
+                      "Fraction of the features drawn as split candidates at each tree node.")
+        .positive()
+        .at_most(1),
     xreg::param::real("regularization", "0.001",
-                      "Ridge penalty alpha of the local linear models; the intercept is free."),
-    xreg::param::string("output", "\"raw\"",
-                        "What is explained: the model's outputs, their probabilities, or the "
-                        "probability of the class predicted at the point.",
-                        xreg::kOutputModeChoices),
+                      "Ridge penalty alpha of the local linear models; the intercept is free.")
+        .non_negative(),
+    xreg::param::explained_output(),
 };
 
 /// The forest's view of points [N, d...]: flattened features in float32, on the CPU.
@@ -88,18 +90,14 @@ struct LocalModels {
 
 class Maple final : public xreg::Explainer {
  public:
+  static constexpr uint32_t explanation_kinds = XREG_EXPLANATION_LINEAR;
+
   explicit Maple(const xreg::Params& params)
       : regularization_(params.real("regularization")),
         output_(xreg::output_mode_from_name(params.string("output"))) {
     forest_.trees = params.integer("trees");
     forest_.min_leaf = params.integer("min_leaf");
     forest_.max_features = params.real("max_features");
-    if (forest_.trees < 1) throw std::invalid_argument("trees must be at least 1");
-    if (forest_.min_leaf < 1) throw std::invalid_argument("min_leaf must be at least 1");
-    if (!(forest_.max_features > 0 && forest_.max_features <= 1)) {
-      throw std::invalid_argument("max_features must be in (0, 1]");
-    }
-    if (regularization_ < 0) throw std::invalid_argument("regularization must be 0 or positive");
   }
 
   /// Fits one forest per explained output to the explained function at the training points
@@ -108,7 +106,6 @@ class Maple final : public xreg::Explainer {
   void fit(xreg::Model& model, const xreg::Dataset& train, const xreg::Dataset& validation,
            const xreg::Context& ctx) override {
     if (train.size() == 0) throw std::invalid_argument("maple needs a training split");
-    task_ = train.task;
     train_x_ = train.points.x.flatten(1).to(torch::kCPU, torch::kDouble);
     train_targets_ = fitted_function(model, train.points, ctx);
     const xreg::Batch* selection = &validation.points;
@@ -133,14 +130,9 @@ class Maple final : public xreg::Explainer {
   xreg::Explanation explain(xreg::Model& model, const xreg::Batch& points,
                             const xreg::Context& ctx) override {
     if (outputs_.empty()) throw std::logic_error("maple: explain before fit");
-    const int64_t n = points.size(), step = points_per_chunk(ctx);
-    std::vector<xreg::Explanation> parts;
-    for (int64_t begin = 0; begin < n; begin += step) {
-      const int64_t end = std::min(n, begin + step);
-      parts.push_back(explain_chunk(model, points.slice(begin, end), ctx));
-      ctx.progress(end, n);
-    }
-    return xreg::concatenate(parts);
+    return xreg::explain_in_chunks(
+        points, points_per_chunk(ctx), ctx,
+        [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });
   }
 
  private:
@@ -151,7 +143,7 @@ class Maple final : public xreg::Explainer {
                                 const xreg::Context& ctx) const {
     const auto mode =
         output_ == xreg::OutputMode::predicted_class ? xreg::OutputMode::probability : output_;
-    auto f = xreg::explained_function(model, points.x.unsqueeze(1), points.index, mode, task_,
+    auto f = xreg::explained_function(model, points.x.unsqueeze(1), points.index, mode, ctx.task,
                                       torch::Tensor(), ctx);
     return f.squeeze(1).to(torch::kCPU, torch::kDouble);
   }
@@ -215,8 +207,8 @@ class Maple final : public xreg::Explainer {
     e.kind = xreg::Explanation::Kind::linear;
     e.output = output_;
     if (output_ == xreg::OutputMode::predicted_class) {
-      e.classes = xreg::predicted_classes(model, points, task_, ctx);
-      keep_predicted_class(local, e.classes.to(torch::kCPU));
+      e.classes = xreg::predicted_classes(model, points, ctx.task, ctx);
+      keep_predicted_class(local, e.classes.to(torch::kCPU), ctx.task);
     }
     auto prediction =
         local.intercepts + torch::matmul(local.coefficients, x.unsqueeze(2)).squeeze(2);
@@ -245,9 +237,10 @@ class Maple final : public xreg::Explainer {
 
   /// Keeps, for each point, the local model of the probability of its predicted class.
   /// Binary: the models are of p(class 1); a point predicted 0 gets 1 − that model.
-  void keep_predicted_class(LocalModels& local, const torch::Tensor& classes) const {
-    if (task_ == xreg::Task::regression) return;
-    if (task_ == xreg::Task::binary) {
+  static void keep_predicted_class(LocalModels& local, const torch::Tensor& classes,
+                                   xreg::Task task) {
+    if (task == xreg::Task::regression) return;
+    if (task == xreg::Task::binary) {
       auto sign = (2 * classes - 1).to(torch::kDouble).unsqueeze(1);  // [P, 1]: +1 or -1
       local.coefficients = local.coefficients * sign.unsqueeze(2);
       local.intercepts = (1 - sign) / 2 + sign * local.intercepts;
@@ -269,7 +262,6 @@ class Maple final : public xreg::Explainer {
   xreg::maple::ForestOptions forest_;
   double regularization_;
   xreg::OutputMode output_;
-  xreg::Task task_ = xreg::Task::regression;
   torch::Tensor train_x_;        ///< [n, d] float64, CPU
   torch::Tensor train_targets_;  ///< [n, k'] float64, CPU: the fitted function at train_x_
   std::vector<OutputModel> outputs_;

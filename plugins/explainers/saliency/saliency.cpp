@@ -12,62 +12,51 @@ constexpr xreg_param_spec kParams[] = {
                         "Which output's gradient: the class predicted at the point (the only "
                         "output for regression), the output `class`, or all outputs.",
                         "predicted|class|all"),
-    xreg::param::integer("class", "0", "The output explained when target = \"class\"."),
+    xreg::param::integer("class", "0", "The output explained when target = \"class\".")
+        .non_negative(),
     xreg::param::boolean("absolute", "false", "Report |gradient| instead of the signed gradient."),
-    xreg::param::string("output", "\"raw\"",
-                        "What is differentiated: the model's outputs, their probabilities, or the "
-                        "probability of the class predicted at the point.",
-                        xreg::kOutputModeChoices),
+    xreg::param::explained_output(
+        "What is differentiated: the model's outputs, their probabilities, or the probability "
+        "of the class predicted at the point."),
 };
 
 class Saliency final : public xreg::Explainer {
  public:
+  static constexpr uint32_t explanation_kinds = XREG_EXPLANATION_ATTRIBUTION;
+
   explicit Saliency(const xreg::Params& params)
       : target_(params.string("target")),
         class_(params.integer("class")),
         absolute_(params.boolean("absolute")),
-        output_(xreg::output_mode_from_name(params.string("output"))) {
-    if (class_ < 0) throw std::invalid_argument("class must be 0 or positive");
-  }
+        output_(xreg::output_mode_from_name(params.string("output"))) {}
 
-  void fit(xreg::Model&, const xreg::Dataset& train, const xreg::Dataset&,
-           const xreg::Context&) override {
-    task_ = train.task;
-  }
-
+  /// Chunks of one forward pass each bound the memory of the autograd graph.
   xreg::Explanation explain(xreg::Model& model, const xreg::Batch& points,
                             const xreg::Context& ctx) override {
-    const int64_t n = points.size();
-    // At most one row block per point: chunks of this many points stay within one pass.
-    const int64_t chunk = std::max<int64_t>(
-        1, std::min(ctx.max_rows_per_pass, xreg::kMaxPassRows) / xreg::kRowQuantum);
-    std::vector<xreg::Explanation> parts;
-    for (int64_t begin = 0; begin < n; begin += chunk) {
-      parts.push_back(explain_chunk(model, points.slice(begin, std::min(n, begin + chunk)), ctx));
-    }
-    return xreg::concatenate(parts);
+    return xreg::explain_in_chunks(
+        points, xreg::points_per_pass(1, ctx), ctx,
+        [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });
   }
 
  private:
-  /// Gradients through one forward pass, its rows laid out by RowLayout so that a point's map
-  /// does not depend on its batch.
+  /// Gradients through batch-independent forward passes (xreg::forward_points), so that a
+  /// point's map does not depend on its batch.
   xreg::Explanation explain_chunk(xreg::Model& model, const xreg::Batch& points,
                                   const xreg::Context& ctx) const {
     xreg::Explanation e;
     e.kind = xreg::Explanation::Kind::attribution;
     e.output = output_;
-    e.classes = xreg::predicted_classes(model, points, task_, ctx);
+    e.classes = xreg::predicted_classes(model, points, ctx.task, ctx);
     torch::AutoGradMode enable(true);
-    const xreg::RowLayout layout(points.index, 1);
-    auto packed = layout.pack(points.x.detach().unsqueeze(1)).requires_grad_(true);
-    auto outputs = layout.unpack(model.forward(packed));  // [N, 1, k]
-    auto f = xreg::explained_from_outputs(outputs, output_, task_, e.classes).squeeze(1);
+    auto z = points.x.detach().unsqueeze(1).requires_grad_(true);      // [N, 1, d...]
+    auto outputs = xreg::forward_points(model, z, points.index, ctx);  // [N, 1, k]
+    auto f = xreg::explained_from_outputs(outputs, output_, ctx.task, e.classes).squeeze(1);
     auto chosen = chosen_outputs(f, e.classes);  // [N, k']
     std::vector<torch::Tensor> gradients;
     for (int64_t j = 0; j < chosen.size(1); ++j) {
       const bool last = j + 1 == chosen.size(1);
-      auto grad = torch::autograd::grad({chosen.select(1, j).sum()}, {packed}, {}, !last)[0];
-      gradients.push_back(layout.unpack(grad).squeeze(1).flatten(1));
+      auto grad = torch::autograd::grad({chosen.select(1, j).sum()}, {z}, {}, !last)[0];
+      gradients.push_back(grad.squeeze(1).flatten(1));
     }
     auto coefficients = torch::stack(gradients, 1);  // [N, k', d]
     e.coefficients = absolute_ ? coefficients.abs() : coefficients;
@@ -96,7 +85,6 @@ class Saliency final : public xreg::Explainer {
   int64_t class_;
   bool absolute_;
   xreg::OutputMode output_;
-  xreg::Task task_ = xreg::Task::regression;
 };
 
 }  // namespace

@@ -9,18 +9,10 @@ class Accuracy final : public xreg::Metric {
   explicit Accuracy(const xreg::Params&) {}
 
   xreg::MetricResult evaluate(const xreg::MetricInput& in, const xreg::Context& ctx) override {
-    auto logits = xreg::predict(in.model, in.points, ctx);
-    torch::Tensor predicted;
-    switch (in.task) {
-      case xreg::Task::binary:
-        predicted = (logits.select(1, 0) > 0).to(torch::kLong);
-        break;
-      case xreg::Task::multiclass:
-        predicted = logits.argmax(1);
-        break;
-      case xreg::Task::regression:
-        throw std::invalid_argument("accuracy needs a binary or multiclass task, not regression");
+    if (in.task == xreg::Task::regression) {
+      throw std::invalid_argument("accuracy needs a binary or multiclass task, not regression");
     }
+    auto predicted = xreg::predicted_classes(in.model, in.points, in.task, ctx);
     auto labels = in.points.y.reshape({-1}).to(torch::kLong);
     return {(predicted == labels).to(torch::kDouble)};
   }

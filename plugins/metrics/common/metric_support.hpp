@@ -1,9 +1,8 @@
 #pragma once
 /// Pieces shared by the metric plugins of neighbourhoods and explanations: their perturbation
-/// parameters, the checks of their inputs, the error of a linear surrogate against the function it
-/// explains, and the re-explanation of perturbed copies of the points in one explainer call.
+/// parameters, the explanation handed to them, the error of a linear surrogate against the function
+/// it explains, and the re-explanation of perturbed copies of the points in one explainer call.
 
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -16,7 +15,8 @@ namespace xreg::metrics {
 constexpr xreg_param_spec kSigmaParam =
     param::real("sigma", "0.1",
                 "Standard deviation of the Gaussian perturbations x' = x + sigma * N(0, I), in the "
-                "model's input units.");
+                "model's input units.")
+        .positive();
 
 /// How a metric perturbs its points: `samples` draws per point from `neighborhood`.
 struct Perturbations {
@@ -30,21 +30,10 @@ struct Perturbations {
 };
 
 /// The perturbations a metric's parameters ask for: `make` (e.g. Neighborhood::gaussian) with
-/// the scale named `scale_name`, and "samples" draws. Refuses a scale that is not positive and
-/// fewer than one sample, naming the parameter.
+/// the scale named `scale_name`, and "samples" draws (both bounded in the metric's schema).
 inline Perturbations read_perturbations(const Params& params, const char* scale_name,
                                         Neighborhood (*make)(double)) {
-  const double scale = params.real(scale_name);
-  const int64_t samples = params.integer("samples");
-  if (!(scale > 0)) {
-    std::ostringstream message;
-    message << scale_name << " must be positive, got " << scale;
-    throw std::invalid_argument(message.str());
-  }
-  if (samples < 1) {
-    throw std::invalid_argument("samples must be at least 1, got " + std::to_string(samples));
-  }
-  return {make(scale), samples};
+  return {make(params.real(scale_name)), params.integer("samples")};
 }
 
 /// The explanation of in.points that the host hands to a metric of explanations; throws when
@@ -101,9 +90,11 @@ template <class Vector>
 torch::Tensor explanation_change(const MetricInput& in, const Explanation& explanation,
                                  const torch::Tensor& z, const Context& ctx, Vector vector) {
   const int64_t n = z.size(0), copies = z.size(1);
-  const auto& y = in.points.y;
-  Batch batch{z.flatten(0, 1), y.defined() ? y.repeat_interleave(copies, 0) : y,
-              copy_indices(in.points.index, copies)};
+  auto repeated = [&](const torch::Tensor& t) {
+    return t.defined() ? t.repeat_interleave(copies, 0) : t;
+  };
+  Batch batch{z.flatten(0, 1), repeated(in.points.y), copy_indices(in.points.index, copies),
+              repeated(in.points.annotations)};
   auto at_copies = vector(in.explainer->explain(in.model, batch, ctx)).to(torch::kDouble);
   auto at_points = vector(explanation).to(torch::kDouble).unsqueeze(1);
   return (at_copies.unflatten(0, {n, copies}) - at_points).pow(2);

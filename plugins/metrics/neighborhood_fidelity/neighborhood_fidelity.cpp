@@ -10,16 +10,16 @@ constexpr xreg_param_spec kParams[] = {
     xreg::metrics::kSigmaParam,
     xreg::param::integer("samples", "5",
                          "Number of perturbations x' drawn per point, at which the fidelity is "
-                         "averaged."),
+                         "averaged.")
+        .at_least(1),
 };
 
 class NeighborhoodFidelity final : public xreg::Metric {
  public:
+  static constexpr uint32_t explanation_kinds = XREG_EXPLANATION_LINEAR;
   explicit NeighborhoodFidelity(const xreg::Params& params)
       : perturbations_(
             xreg::metrics::read_perturbations(params, "sigma", xreg::Neighborhood::gaussian)) {}
-
-  bool needs_explainer() const override { return true; }
 
   xreg::MetricResult evaluate(const xreg::MetricInput& in, const xreg::Context& ctx) override {
     const auto& explanation = xreg::metrics::linear_explanation_of(in, "neighborhood_fidelity");

@@ -10,12 +10,11 @@ constexpr xreg_param_spec kParams[] = {
     xreg::metrics::kSigmaParam,
     xreg::param::integer("samples", "20",
                          "Number of perturbations x' drawn per point, over which the variance is "
-                         "taken."),
-    xreg::param::string("output", "\"raw\"",
-                        "Function of the model's outputs whose variance is measured: raw outputs "
-                        "(logits), their probabilities, or the probability of the class "
-                        "predicted at the point.",
-                        xreg::kOutputModeChoices),
+                         "taken.")
+        .at_least(1),
+    xreg::param::explained_output(
+        "Function of the model's outputs whose variance is measured: raw outputs (logits), "
+        "their probabilities, or the probability of the class predicted at the point."),
 };
 
 class NeighborhoodVariance final : public xreg::Metric {

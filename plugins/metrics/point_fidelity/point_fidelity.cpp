@@ -7,9 +7,8 @@ namespace {
 
 class PointFidelity final : public xreg::Metric {
  public:
+  static constexpr uint32_t explanation_kinds = XREG_EXPLANATION_LINEAR;
   explicit PointFidelity(const xreg::Params&) {}
-
-  bool needs_explainer() const override { return true; }
 
   xreg::MetricResult evaluate(const xreg::MetricInput& in, const xreg::Context& ctx) override {
     const auto& explanation = xreg::metrics::linear_explanation_of(in, "point_fidelity");

@@ -10,19 +10,21 @@ namespace {
 constexpr xreg_param_spec kParams[] = {
     xreg::param::real("radius", "0.05",
                       "Half-width r of the uniform perturbation x' = x + U(-r, r) of every "
-                      "coordinate, in the model's input units (pixel intensities for images)."),
+                      "coordinate, in the model's input units (pixel intensities for images).")
+        .positive(),
     xreg::param::integer("samples", "1",
                          "Number of perturbations x' re-explained per point, over which the "
-                         "squared difference is averaged."),
+                         "squared difference is averaged.")
+        .at_least(1),
 };
 
 class SaliencyStability final : public xreg::Metric {
  public:
+  static constexpr uint32_t explanation_kinds =
+      XREG_EXPLANATION_LINEAR | XREG_EXPLANATION_ATTRIBUTION | XREG_EXPLANATION_CONCEPT;
   explicit SaliencyStability(const xreg::Params& params)
       : perturbations_(
             xreg::metrics::read_perturbations(params, "radius", xreg::Neighborhood::uniform)) {}
-
-  bool needs_explainer() const override { return true; }
 
   xreg::MetricResult evaluate(const xreg::MetricInput& in, const xreg::Context& ctx) override {
     const auto& explanation = xreg::metrics::explanation_of(in, "saliency_stability");

@@ -10,7 +10,8 @@ constexpr xreg_param_spec kParams[] = {
     xreg::metrics::kSigmaParam,
     xreg::param::integer("samples", "5",
                          "Number of perturbed points x' re-explained per point, over which the "
-                         "change is averaged."),
+                         "change is averaged.")
+        .at_least(1),
     xreg::param::boolean("legacy_expo", "false",
                          "Reproduce ExpO's LIME-S as coded: re-explain x itself (fresh, "
                          "independent explanations) instead of perturbations x', which measures "
@@ -19,12 +20,12 @@ constexpr xreg_param_spec kParams[] = {
 
 class Stability final : public xreg::Metric {
  public:
+  static constexpr uint32_t explanation_kinds =
+      XREG_EXPLANATION_LINEAR | XREG_EXPLANATION_ATTRIBUTION | XREG_EXPLANATION_CONCEPT;
   explicit Stability(const xreg::Params& params)
       : perturbations_(
             xreg::metrics::read_perturbations(params, "sigma", xreg::Neighborhood::gaussian)),
         legacy_expo_(params.boolean("legacy_expo")) {}
-
-  bool needs_explainer() const override { return true; }
 
   xreg::MetricResult evaluate(const xreg::MetricInput& in, const xreg::Context& ctx) override {
     const auto& explanation = xreg::metrics::explanation_of(in, "stability");

@@ -22,22 +22,29 @@ namespace {
 
 constexpr xreg_param_spec kParams[] = {
     xreg::param::integers("channels", "[6, 12, 24]",
-                          "Output channels of the convolutions, input to output."),
+                          "Output channels of the convolutions, input to output.")
+        .positive()
+        .non_empty(),
     xreg::param::integers("kernels", "[6, 5, 4]",
-                          "Side of each convolution's square kernel (one per convolution)."),
-    xreg::param::integers("strides", "[1, 2, 2]", "Stride of each convolution."),
+                          "Side of each convolution's square kernel (one per convolution).")
+        .positive(),
+    xreg::param::integers("strides", "[1, 2, 2]", "Stride of each convolution.").positive(),
     xreg::param::string("padding", "\"same\"",
                         "same: TensorFlow's SAME padding (output side ceil(input / stride), an odd "
                         "extra row or column at the bottom or right); valid: no padding.",
                         "same|valid"),
     xreg::param::integers("dense", "[200]",
                           "Widths of the dense ReLU layers between the convolutions and the "
-                          "output layer."),
+                          "output layer.")
+        .positive(),
     xreg::param::real("dropout", "0.0",
                       "Probability of zeroing a dense hidden unit while training (after each dense "
-                      "ReLU); the reference uses none."),
+                      "ReLU); the reference uses none.")
+        .non_negative()
+        .less_than(1),
     xreg::param::real("weight_sd", "0.1",
-                      "SD of the initial weights, normal truncated at 2 SD (tf.truncated_normal)."),
+                      "SD of the initial weights, normal truncated at 2 SD (tf.truncated_normal).")
+        .non_negative(),
     xreg::param::real("bias", "0.1", "Initial value of every bias."),
 };
 
@@ -51,12 +58,6 @@ std::string shape_text(torch::IntArrayRef sizes, bool batch) {
     text += (i > 0 || batch ? ", " : "") + std::to_string(sizes[i]);
   }
   return text + "]";
-}
-
-void check_positive(const std::vector<int64_t>& values, const std::string& name) {
-  for (int64_t value : values) {
-    if (value <= 0) throw std::invalid_argument(name + ": values must be positive");
-  }
 }
 
 /// Fills `tensor` with N(0, sd²) truncated at kTruncationSds SDs, by the inverse normal CDF of
@@ -90,19 +91,12 @@ class Cnn final : public xreg::Model {
         dropout_(params.real("dropout")),
         weight_sd_(params.real("weight_sd")),
         bias_(params.real("bias")) {
-    if (channels_.empty()) throw std::invalid_argument("channels: at least one convolution");
     if (kernels_.size() != channels_.size() || strides_.size() != channels_.size()) {
       throw std::invalid_argument(
           "channels, kernels and strides: expected one value each per convolution, found " +
           std::to_string(channels_.size()) + ", " + std::to_string(kernels_.size()) + " and " +
           std::to_string(strides_.size()));
     }
-    check_positive(channels_, "channels");
-    check_positive(kernels_, "kernels");
-    check_positive(strides_, "strides");
-    check_positive(dense_, "dense");
-    if (dropout_ < 0.0 || dropout_ >= 1.0) throw std::invalid_argument("dropout: expected [0, 1)");
-    if (weight_sd_ < 0.0) throw std::invalid_argument("weight_sd: expected a non-negative SD");
   }
 
   void build(const xreg::ModelShape& shape, const xreg::Context& ctx) override {
@@ -138,6 +132,7 @@ class Cnn final : public xreg::Model {
   }
 
   std::vector<torch::Tensor> parameters() override { return net_->parameters(); }
+  std::vector<torch::Tensor> state() override { return xreg::parameters_and_buffers(*net_); }
   void set_training(bool on) override { net_->train(on); }
 
  private:

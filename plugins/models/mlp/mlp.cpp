@@ -10,7 +10,8 @@
 namespace {
 
 constexpr xreg_param_spec kParams[] = {
-    xreg::param::integers("hidden", "[100, 100]", "Widths of the hidden layers, input to output."),
+    xreg::param::integers("hidden", "[100, 100]", "Widths of the hidden layers, input to output.")
+        .positive(),
     xreg::param::real(
         "negative_slope", "0.2",
         "Slope of the leaky ReLU for negative inputs (TensorFlow's default, as ExpO)."),
@@ -19,11 +20,7 @@ constexpr xreg_param_spec kParams[] = {
 class Mlp final : public xreg::Model {
  public:
   explicit Mlp(const xreg::Params& params)
-      : hidden_(params.integers("hidden")), negative_slope_(params.real("negative_slope")) {
-    for (int64_t width : hidden_) {
-      if (width <= 0) throw std::invalid_argument("hidden: widths must be positive");
-    }
-  }
+      : hidden_(params.integers("hidden")), negative_slope_(params.real("negative_slope")) {}
 
   void build(const xreg::ModelShape& shape, const xreg::Context& ctx) override {
     int64_t in = 1;
@@ -40,6 +37,7 @@ class Mlp final : public xreg::Model {
 
   torch::Tensor forward(const torch::Tensor& x) override { return net_->forward(x.flatten(1)); }
   std::vector<torch::Tensor> parameters() override { return net_->parameters(); }
+  std::vector<torch::Tensor> state() override { return xreg::parameters_and_buffers(*net_); }
   void set_training(bool on) override { net_->train(on); }
 
  private:

@@ -48,12 +48,7 @@ class TorchScriptModel final : public xreg::Model {
     return all;
   }
 
-  std::vector<torch::Tensor> state() override {
-    std::vector<torch::Tensor> all;
-    for (const auto& p : module_.parameters()) all.push_back(p);
-    for (const auto& b : module_.buffers()) all.push_back(b);
-    return all;
-  }
+  std::vector<torch::Tensor> state() override { return xreg::parameters_and_buffers(module_); }
 
   void set_training(bool on) override { module_.train(on); }
   bool trainable() const override { return trainable_; }

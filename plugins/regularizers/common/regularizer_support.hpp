@@ -1,38 +1,13 @@
 #pragma once
-/// Pieces shared by the regularizer plugins: parameter checks, the model's outputs on all
+/// Pieces shared by the regularizer plugins: the model's outputs on all
 /// neighbors of a batch in one differentiable pass, the residual of ExpO's local linear fits
 /// (shared by ExpO-Fidelity and 1D-Fidelity), and the weight matrices that L1/L2 penalize.
 
-#include <sstream>
-#include <stdexcept>
-#include <string>
 #include <vector>
 
 #include "xreg/sdk.hpp"
 
 namespace xreg::regularizers {
-
-/// The real parameter `name`; throws std::invalid_argument naming it when it is not positive.
-inline double positive(const Params& params, const char* name) {
-  const double value = params.real(name);
-  if (!(value > 0)) {
-    std::ostringstream message;
-    message << name << " must be positive, got " << value;
-    throw std::invalid_argument(message.str());
-  }
-  return value;
-}
-
-/// The integer parameter `name`; throws std::invalid_argument naming it when it is below
-/// `least`.
-inline int64_t at_least(const Params& params, const char* name, int64_t least) {
-  const int64_t value = params.integer(name);
-  if (value < least) {
-    throw std::invalid_argument(std::string(name) + " must be at least " + std::to_string(least) +
-                                ", got " + std::to_string(value));
-  }
-  return value;
-}
 
 /// The model's outputs [N, K, k] on inputs z [N, K, d...], differentiable with respect to the
 /// model's parameters: all N·K rows go through the model in one forward pass, so the penalty

@@ -9,16 +9,15 @@
 
 namespace {
 
-using xreg::regularizers::at_least;
-using xreg::regularizers::positive;
-
 constexpr xreg_param_spec kParams[] = {
     xreg::param::real("sigma", "0.5",
                       "Standard deviation of the neighbors x' = x + sigma * N(0, I), in input "
-                      "units (0.5 in every ExpO run script)."),
+                      "units (0.5 in every ExpO run script).")
+        .positive(),
     xreg::param::integer("neighbors", "0",
                          "Neighbors m drawn per point; 0 means max(20, 2d) for d input features, "
-                         "as ExpO."),
+                         "as ExpO.")
+        .non_negative(),
     xreg::param::boolean("intercept", "true",
                          "Fit the local linear model with an intercept, as ExpO's code; false "
                          "fits beta^T x' without one, as the paper's Algorithm 2."),
@@ -27,8 +26,8 @@ constexpr xreg_param_spec kParams[] = {
 class ExpoFidelity final : public xreg::Regularizer {
  public:
   explicit ExpoFidelity(const xreg::Params& params)
-      : neighborhood_(xreg::Neighborhood::gaussian(positive(params, "sigma"))),
-        neighbors_(at_least(params, "neighbors", 0)),
+      : neighborhood_(xreg::Neighborhood::gaussian(params.real("sigma"))),
+        neighbors_(params.integer("neighbors")),
         intercept_(params.boolean("intercept")) {}
 
   torch::Tensor penalty(xreg::Model& model, const xreg::Batch& batch, int64_t draw,

@@ -8,16 +8,15 @@
 
 namespace {
 
-using xreg::regularizers::at_least;
-using xreg::regularizers::positive;
-
 constexpr xreg_param_spec kParams[] = {
     xreg::param::real("sigma", "0.5",
                       "Standard deviation of the perturbation sigma * N(0, 1) of the chosen "
-                      "coordinate, in input units (0.5 in every ExpO run script)."),
+                      "coordinate, in input units (0.5 in every ExpO run script).")
+        .positive(),
     xreg::param::integer("neighbors", "20",
                          "Neighbors m drawn per point, each perturbing the point's one chosen "
-                         "coordinate."),
+                         "coordinate.")
+        .at_least(3),
 };
 
 /// u = x'_k [N, m, 1]: each neighbor's value in the coordinate k that its point's neighbors
@@ -32,8 +31,8 @@ torch::Tensor perturbed_coordinate(const torch::Tensor& x, const torch::Tensor& 
 class ExpoFidelity1d final : public xreg::Regularizer {
  public:
   explicit ExpoFidelity1d(const xreg::Params& params)
-      : neighborhood_(xreg::Neighborhood::single_coordinate(positive(params, "sigma"))),
-        neighbors_(at_least(params, "neighbors", 3)) {}
+      : neighborhood_(xreg::Neighborhood::single_coordinate(params.real("sigma"))),
+        neighbors_(params.integer("neighbors")) {}
 
   torch::Tensor penalty(xreg::Model& model, const xreg::Batch& batch, int64_t draw,
                         const xreg::Context& ctx) override {

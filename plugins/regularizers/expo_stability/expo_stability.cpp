@@ -7,9 +7,6 @@
 
 namespace {
 
-using xreg::regularizers::at_least;
-using xreg::regularizers::positive;
-
 constexpr xreg_param_spec kParams[] = {
     xreg::param::string("neighborhood", "\"uniform\"",
                         "Distribution of the neighbors: x + U(-scale, scale) per coordinate, as "
@@ -17,24 +14,19 @@ constexpr xreg_param_spec kParams[] = {
                         "gaussian|uniform"),
     xreg::param::real("scale", "0.05",
                       "Half-width r of the uniform box, or sigma of the Gaussian, in input units "
-                      "(ExpO's MNIST code: 0.05 on pixels in [0, 1])."),
+                      "(ExpO's MNIST code: 0.05 on pixels in [0, 1]).")
+        .positive(),
     xreg::param::integer("neighbors", "1",
-                         "Neighbors m drawn per point and step (ExpO's MNIST code: 1)."),
+                         "Neighbors m drawn per point and step (ExpO's MNIST code: 1).")
+        .at_least(1),
 };
-
-/// The neighborhood named by the parameters; only gaussian and uniform are offered.
-xreg::Neighborhood read_neighborhood(const xreg::Params& params) {
-  const std::string& name = params.string("neighborhood");
-  if (name != "gaussian" && name != "uniform") {
-    throw std::invalid_argument("neighborhood must be gaussian or uniform, got '" + name + "'");
-  }
-  return xreg::Neighborhood::from_name(name, positive(params, "scale"));
-}
 
 class ExpoStability final : public xreg::Regularizer {
  public:
   explicit ExpoStability(const xreg::Params& params)
-      : neighborhood_(read_neighborhood(params)), neighbors_(at_least(params, "neighbors", 1)) {}
+      : neighborhood_(
+            xreg::Neighborhood::from_name(params.string("neighborhood"), params.real("scale"))),
+        neighbors_(params.integer("neighbors")) {}
 
   /// The points and their neighbors go through the model in one pass.
   torch::Tensor penalty(xreg::Model& model, const xreg::Batch& batch, int64_t draw,

@@ -13,6 +13,13 @@
  *   - No function in this header may throw or longjmp; errors are status codes plus a message
  *     copied into a buffer the caller owns.
  *
+ * The SDK's inline helpers that decide a plugin's numbers — the random stream derivation
+ * (xreg/sdk/detail/streams.hpp) and the row layout of forward passes
+ * (xreg/sdk/detail/row_layout.hpp) — are compiled into every plugin. Their results are part of
+ * this ABI: changing them bumps XREG_ABI_MAJOR (and the SDK major with it), so a host never
+ * mixes plugins whose per-point streams or layouts disagree. tests/unit/test_random_streams.cpp
+ * pins them with golden values.
+ *
  * Nobody writes a descriptor by hand: XREG_PLUGIN_LIBRARY in register.hpp generates it.
  */
 #ifndef XREG_SDK_ABI_H
@@ -27,8 +34,12 @@ extern "C" {
 
 /** "XREGPLUG" in ASCII: tells an xreg plugin from any other library exporting the symbol. */
 #define XREG_ABI_MAGIC 0x58524547504C5547ULL
-/** Incremented on any incompatible change; the host refuses a different major. */
-#define XREG_ABI_MAJOR 1
+/** Incremented on any incompatible change; the host refuses a different major.
+ *  2.0: Batch gained `annotations` and Context `task`, `rank`, `world_size`. Batch is held by
+ *  value in Dataset, so its growth moves Dataset's later fields: no minor bump can keep 1.x
+ *  plugins safe. The same release appended bounds to xreg_param_spec, explanation kinds to
+ *  xreg_plugin_entry and the status XREG_PLUGIN_BUG, and made Model::state() required. */
+#define XREG_ABI_MAJOR 2
 /** Incremented when fields are appended; the host refuses a plugin newer than itself. */
 #define XREG_ABI_MINOR 0
 
@@ -57,7 +68,29 @@ typedef enum xreg_param_type {
 } xreg_param_type;
 
 /** Status codes of `create`. */
-typedef enum xreg_status { XREG_OK = 0, XREG_ERROR = 1 } xreg_status;
+typedef enum xreg_status {
+  XREG_OK = 0,
+  XREG_ERROR = 1,     /**< the parameters were refused: the user's pipeline is at fault */
+  XREG_PLUGIN_BUG = 2 /**< the plugin misused its parameters, e.g. read one with another type
+                           than its schema declares: the plugin is at fault */
+} xreg_status;
+
+/** Flags of a parameter spec's bounds. Bounds apply to integers, floats and each
+ *  element of integer and float lists. */
+typedef enum xreg_param_flag {
+  XREG_PARAM_HAS_MIN = 1u << 0,       /**< value >= min (> min with MIN_EXCLUSIVE) */
+  XREG_PARAM_HAS_MAX = 1u << 1,       /**< value <= max (< max with MAX_EXCLUSIVE) */
+  XREG_PARAM_MIN_EXCLUSIVE = 1u << 2, /**< the minimum itself is refused */
+  XREG_PARAM_MAX_EXCLUSIVE = 1u << 3, /**< the maximum itself is refused */
+  XREG_PARAM_NON_EMPTY = 1u << 4      /**< lists: at least one element; strings: not empty */
+} xreg_param_flag;
+
+/** Kinds of explanation, as a bit set: what an explainer gives, what a metric scores. */
+typedef enum xreg_explanation_kind {
+  XREG_EXPLANATION_LINEAR = 1u << 0,      /**< local linear surrogates (LIME, MAPLE) */
+  XREG_EXPLANATION_ATTRIBUTION = 1u << 1, /**< attributions such as input gradients */
+  XREG_EXPLANATION_CONCEPT = 1u << 2      /**< relevances over concepts (SENN) */
+} xreg_explanation_kind;
 
 /** One parameter of a plugin's schema. All strings are static, NUL-terminated UTF-8. */
 typedef struct xreg_param_spec {
@@ -68,12 +101,17 @@ typedef struct xreg_param_spec {
                                  NULL makes the parameter required */
   const char* doc;          /**< one sentence: what the value means, with its unit */
   const char* choices;      /**< for strings: the allowed values separated by '|'; else NULL */
+  uint32_t flags;           /**< xreg_param_flag bits; 0: no bounds */
+  double min;               /**< the lower bound, with XREG_PARAM_HAS_MIN */
+  double max;               /**< the upper bound, with XREG_PARAM_HAS_MAX */
 } xreg_param_spec;
 
 /** Creates one object. `params` points to a host-owned `const xreg::Params` (C++), valid only
  *  during the call. On success stores the object in `*out` and returns XREG_OK. On failure
  *  copies a NUL-terminated message (truncated to `error_size`) into `error` and returns
- *  XREG_ERROR. Must not throw. Thread-safe: may be called from several threads at once. */
+ *  XREG_ERROR (a value refused) or XREG_PLUGIN_BUG. Must not throw. Thread-safe: may be called
+ *  from several threads at once. The host creates every slot's object once while it validates
+ *  a pipeline, so a refusal is reported with the value's position before any work. */
 typedef int (*xreg_create_fn)(const void* params, void** out, char* error, size_t error_size);
 
 /** Destroys an object made by the same entry's `create`. Must not throw. */
@@ -91,6 +129,9 @@ typedef struct xreg_plugin_entry {
   uint32_t param_size; /**< sizeof(xreg_param_spec) in the plugin's build */
   xreg_create_fn create;
   xreg_destroy_fn destroy;
+  uint32_t explanation_kinds; /**< xreg_explanation_kind bits. Explainers: the kinds they give
+                                   (0: undeclared, any). Metrics: the kinds they score (0: they
+                                   score the model, not explanations). Others: 0. */
 } xreg_plugin_entry;
 
 /** What a plugin library exports. Static storage; the host never frees it. */

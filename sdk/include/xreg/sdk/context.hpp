@@ -1,6 +1,8 @@
 #pragma once
 /// The run context every plugin call receives: the run's seed and per-point random streams,
-/// the device and dtype tensors live on, the memory budget, logging and progress.
+/// the device and dtype tensors live on, the memory budget, the data's task, this process's
+/// rank, logging and progress. The host owns it; plugins read it and never keep a reference
+/// beyond the call.
 ///
 /// Determinism rule: a random draw for point i depends only on (run seed, stream name, global
 /// index i, draw number), never on batch size, thread count or process count. Use
@@ -13,28 +15,14 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "xreg/sdk/data.hpp"
+#include "xreg/sdk/detail/streams.hpp"
 
 namespace xreg {
 
 enum class LogLevel { debug, info, warning };
-
-/// splitmix64 finalizer: a bijective 64-bit mixer.
-inline uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-/// The seed of one random stream: (run seed, stream name, global index, draw number).
-inline uint64_t stream_seed(uint64_t run_seed, std::string_view stream, int64_t index,
-                            int64_t draw = 0) {
-  uint64_t h = 0xCBF29CE484222325ULL;  // FNV-1a over the stream name
-  for (unsigned char c : stream) h = (h ^ c) * 0x100000001B3ULL;
-  uint64_t s = mix64(run_seed ^ mix64(h));
-  s = mix64(s ^ static_cast<uint64_t>(index));
-  return mix64(s ^ mix64(static_cast<uint64_t>(draw) + 0x632BE59BD9B4E019ULL));
-}
 
 class Context {
  public:
@@ -52,16 +40,25 @@ class Context {
   /// Reports progress of long work (done, total); may be empty.
   std::function<void(int64_t, int64_t)> progress_sink;
 
+  /// What the run's targets are (the task of every split of its data), so that an explainer or
+  /// regularizer knows how the model's outputs read: regression values or logits.
+  Task task = Task::regression;
+  /// This process's rank among `world_size` processes of a distributed run (0 of 1 otherwise).
+  /// Results must not depend on them: a point's draws are keyed on its global index.
+  int64_t rank = 0;
+  int64_t world_size = 1;
+
   void log(LogLevel level, const std::string& message) const {
     if (log_sink) log_sink(level, message);
   }
+  /// `done` of `total` units of one piece of work (points explained, say); the host shows it.
   void progress(int64_t done, int64_t total) const {
     if (progress_sink) progress_sink(done, total);
   }
 
   /// A CPU generator for one stream of one point.
   at::Generator generator(std::string_view stream, int64_t index, int64_t draw = 0) const {
-    return at::make_generator<at::CPUGeneratorImpl>(stream_seed(seed, stream, index, draw));
+    return at::make_generator<at::CPUGeneratorImpl>(detail::stream_seed(seed, stream, index, draw));
   }
 
   /// Standard normal noise [N, shape...]: row i from the stream of global index `index[i]`.

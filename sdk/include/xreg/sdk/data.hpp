@@ -33,13 +33,16 @@ struct Batch {
   torch::Tensor x;      ///< inputs [N, d...]
   torch::Tensor y;      ///< targets (see Task); may be undefined where not needed
   torch::Tensor index;  ///< int64 [N]
+  /// Per-example annotations, same shape as x: 1 where an input must not matter to
+  /// the model's decision (RRR), 0 elsewhere and for unannotated rows. Undefined: no
+  /// annotations in this run.
+  torch::Tensor annotations = {};
 
   int64_t size() const { return x.size(0); }
   /// Rows [begin, end) as a batch.
   Batch slice(int64_t begin, int64_t end) const {
-    Batch b{x.slice(0, begin, end), y.defined() ? y.slice(0, begin, end) : y,
-            index.slice(0, begin, end)};
-    return b;
+    auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.slice(0, begin, end) : t; };
+    return Batch{x.slice(0, begin, end), rows(y), index.slice(0, begin, end), rows(annotations)};
   }
 };
 

@@ -6,7 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "xreg/sdk/model.hpp"
+#include "xreg/sdk/params.hpp"
+#include "xreg/sdk/predict.hpp"
 
 namespace xreg {
 
@@ -24,8 +25,18 @@ inline OutputMode output_mode_from_name(const std::string& name) {
                               "'; expected raw, probability or predicted_class");
 }
 
-/// Choices string for a plugin parameter selecting the mode.
-constexpr const char* kOutputModeChoices = "raw|probability|predicted_class";
+namespace param {
+
+/// The schema entry "output" of a plugin that explains, or scores, one of the functions above
+/// (default raw), read back with output_mode_from_name.
+constexpr Spec explained_output(const char* doc =
+                                    "What is explained: the model's outputs, their "
+                                    "probabilities, or the probability of the class predicted "
+                                    "at the point.") {
+  return string("output", "\"raw\"", doc, "raw|probability|predicted_class");
+}
+
+}  // namespace param
 
 /// The class the model predicts for each point of x: [N] int64 (0 for regression).
 inline torch::Tensor predicted_classes(Model& model, const Batch& points, Task task,

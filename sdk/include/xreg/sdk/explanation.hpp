@@ -12,6 +12,18 @@
 
 namespace xreg {
 
+/// What each kind fills in (N points, k explained outputs, d input features — the flattened
+/// input for images — and c concepts):
+///   - linear (LIME, MAPLE): coefficients [N, k, d] (the surrogate's slopes), intercepts
+///     [N, k], prediction [N, k] (the surrogate at x); diagnostics optional ("r2" [N, k]).
+///   - attribution (saliency): coefficients [N, k, d]; intercepts undefined; prediction
+///     optional.
+///   - concept (SENN): coefficients [N, k, c] (relevances θ over the concepts); intercepts
+///     undefined; diagnostics "concepts" [N, c].
+///
+/// Shapes keep the output axis even when k = 1 ([N, 1, d] and [N, 1], never [N, d] or [N]).
+/// For attributions, k counts the outputs explained: 1 for `predicted`/a given class, every
+/// output for `all`. Only linear explanations can be evaluated away from x (`evaluate`).
 struct Explanation {
   enum class Kind { linear, attribution, concept };
 

@@ -40,9 +40,12 @@ class Metric : public Plugin {
  public:
   using Interface = Metric;
   static constexpr xreg_kind kind = XREG_KIND_METRIC;
-
-  /// Whether this metric scores explanations; the host then evaluates it once per explainer.
-  virtual bool needs_explainer() const { return false; }
+  /// The kinds of Explanation this metric scores (xreg_explanation_kind bits), declared in its
+  /// descriptor entry: nonzero makes it a metric of explanations, evaluated once per explainer
+  /// whose kind it accepts, and `xreg validate` refuses a pairing it cannot score. Override in
+  /// the plugin class: `static constexpr uint32_t explanation_kinds = XREG_EXPLANATION_LINEAR;`.
+  /// 0: the metric scores the model (accuracy, MSE).
+  static constexpr uint32_t explanation_kinds = 0;
 
   virtual MetricResult evaluate(const MetricInput& input, const Context& ctx) = 0;
 };

@@ -19,6 +19,11 @@ struct PluginConfig {
   Params params;       ///< the plugin's own parameters, validated, defaults filled in
   Params host;         ///< the host's keys of this slot (regularizer weight, ...)
   std::string where;   ///< "FILE:LINE:COLUMN" of the slot, for messages
+  /// Metric slots: whether the metric scores explanations, and the labels of the explainers
+  /// whose explanations it scores (decided while validating, from the kinds of explanation
+  /// explainers give and the metric accepts).
+  bool scores_explanations = false;
+  std::vector<std::string> scored_explainers;
 };
 
 struct Pipeline {
@@ -32,8 +37,11 @@ struct Pipeline {
 /// What reports call a slot: its `name`, or the plugin's name when that is empty.
 std::string slot_label(const PluginConfig& slot);
 
-/// Validates the whole document against the host's and the plugins' schemas and fills in every
-/// default. Throws ConfigError "FILE:LINE:COLUMN: ..." on the first mistake.
+/// Validates the whole document against the host's and the plugins' schemas (types, choices,
+/// bounds), fills in every default, then constructs every slot's plugin once, so that a value a
+/// plugin refuses is reported before any work, and checks that each metric can score the
+/// explanations of the explainers it scores. Throws ConfigError "FILE:LINE:COLUMN: ..." on the
+/// first mistake, RunError when a plugin misbehaves (XREG_PLUGIN_BUG).
 Pipeline validate_pipeline(const PipelineDocument& document, const Registry& registry);
 
 }  // namespace xreg

@@ -61,7 +61,6 @@ class GuardedExplainer final : public Explainer {
 class GuardedMetric final : public Metric {
  public:
   GuardedMetric(std::shared_ptr<Metric> inner, PluginLabel label);
-  bool needs_explainer() const override;
   MetricResult evaluate(const MetricInput& input, const Context& ctx) override;
 
  private:

@@ -5,6 +5,7 @@
 /// number, the ABI version, the LibTorch version, the C++ ABI tag, each entry's kind and
 /// schema. Objects created through the registry keep their library loaded while they live.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +22,8 @@ namespace xreg {
 const char* kind_name(xreg_kind kind);
 /// The kind named `name`; throws ConfigError for an unknown name.
 xreg_kind kind_from_name(const std::string& name);
+/// xreg_explanation_kind bits in words: "linear", "linear or attribution".
+std::string explanation_kinds_text(uint32_t kinds);
 
 class LoadedLibrary;
 
@@ -32,7 +35,10 @@ struct PluginInfo {
   std::string summary;
   Schema schema;
   std::string library_path;
-  std::string build_stamp;  ///< "sdk 0.1.0; torch 1.13.0; cxx11=1;gxx=1017; gcc ..."
+  std::string build_stamp;  ///< "sdk 1.1.0; torch 1.13.0; cxx11=1;gxx=1017; gcc ..."
+  /// xreg_explanation_kind bits the entry declares: given (explainers; 0: any) or scored
+  /// (metrics; 0: the metric scores the model, not explanations).
+  uint32_t explanation_kinds = 0;
 };
 
 class Registry {
@@ -43,11 +49,19 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
 
   /// Loads one plugin library and registers its entries. Throws PluginLoadError naming the
-  /// file, what was expected and what was found.
+  /// file, what was expected and what was found. An entry of the same kind and name as one
+  /// loaded from another folder replaces it, with a warning (later search paths override
+  /// earlier ones); from the same folder it is refused.
   void load_library(const std::string& path);
 
-  /// Loads every `*.so` in `directory` (not recursively), in name order.
+  /// Loads every `*.so` in `directory` (not recursively), in name order. A file that is not an
+  /// xreg plugin — not a shared library, or one without the `xreg_plugin_library` symbol, as its
+  /// symbol table tells before anything is loaded — is skipped with a warning; a library that
+  /// exports the entry point is loaded and checked, and refused if it fails.
   void load_directory(const std::string& directory);
+
+  /// Where warnings (skipped libraries, overridden plugins) go, one line each. Default: stderr.
+  void set_warning_sink(std::function<void(const std::string&)> sink);
 
   /// The plugin of `kind` called `name`, or nullptr.
   const PluginInfo* find(xreg_kind kind, const std::string& name) const;
@@ -58,7 +72,8 @@ class Registry {
 
   /// Creates an object of plugin (`kind`, `name`) from validated params. The returned
   /// pointer's deleter destroys it through its library and keeps the library loaded until
-  /// then. Throws RunError with the plugin's kind, name and message when create fails.
+  /// then. Throws ConfigError with the plugin's kind, name and message when the plugin refuses
+  /// the parameters, RunError when it reports its own bug (XREG_PLUGIN_BUG).
   std::shared_ptr<Plugin> create(xreg_kind kind, const std::string& name,
                                  const Params& params) const;
 
@@ -71,6 +86,7 @@ class Registry {
   struct Entry;
   std::map<std::pair<int, std::string>, std::shared_ptr<Entry>> entries_;
   std::vector<std::shared_ptr<LoadedLibrary>> libraries_;
+  std::function<void(const std::string&)> warn_;
 };
 
 /// The directories searched for plugins, in order: the installed plugin directory (relative
