@@ -121,6 +121,7 @@ int run_command(const std::vector<std::string>& args) {
   const xreg::Pipeline pipeline = load_pipeline(registry, vm);
   const std::string output =
       vm.count("output") ? vm["output"].as<std::string>() : pipeline.run.string("output");
+  xreg::prepare_output_folder(output);
   xreg::RunOptions run_options;
   if (!vm.count("quiet")) run_options.log = &std::cerr;
   const xreg::RunReport report = xreg::run_pipeline(pipeline, registry, run_options);

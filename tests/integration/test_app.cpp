@@ -243,6 +243,16 @@ plugin = "param_type_bug"
       << run.err;
 }
 
+TEST(App, AnUnusableOutputFolderIsFoundBeforeAnyWork) {
+  const auto file = write_pipeline("small_out.toml", kSmall);
+  std::ofstream(scratch() / "a_file") << "not a folder\n";
+  const auto run = xreg("run '" + file + "' --output a_file/out");
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_NE(run.err.find("a_file/out: cannot create the output folder"), std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.err.find("trial 1/1"), std::string::npos) << "the run started: " << run.err;
+}
+
 TEST(App, AMissingPipelineFileIsAConfigurationError) {
   const auto run = xreg("run does-not-exist.toml");
   EXPECT_EQ(run.code, 2);

@@ -102,6 +102,14 @@ TEST_F(CsvTest, ReadsHeaderAndTakesLastColumnAsTarget) {
   EXPECT_EQ(table.dropped_rows, 0);
 }
 
+TEST_F(CsvTest, AByteOrderMarkIsNotPartOfTheFirstName) {
+  const Table table = read_csv(write("bom.csv",
+                                     "\xEF\xBB\xBF"
+                                     "a,b,y\n1,2,3\n"),
+                               data_params());
+  EXPECT_EQ(table.feature_names, (Names{"a", "b"}));
+}
+
 TEST_F(CsvTest, WithoutHeaderNamesColumnsByIndex) {
   const Table table = read_csv(write("a.csv", "1,2,3\n4,5,6\n"), data_params());
   EXPECT_EQ(table.feature_names, (Names{"x0", "x1"}));

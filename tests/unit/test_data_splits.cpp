@@ -172,6 +172,23 @@ TEST_F(SplitFilesTest, SameTrialSameSplitOtherTrialOtherSplit) {
       torch::equal(first.test.points.y.select(1, 0), (row_ids(first.test) % 7).to(torch::kDouble)));
 }
 
+TEST_F(SplitFilesTest, ValuesThatOverflowTheRunsTypeAreRefused) {
+  std::string text = "a,y\n";
+  for (int row = 0; row < 20; ++row) text += std::to_string(row) + "," + std::to_string(row) + "\n";
+  text += "1e39,3\n";
+  write("big.csv", text);
+  const auto params = data_params({{"path", "big.csv"}, {"standardize", "none"}});
+  try {
+    load_splits(params, dir_.string(), 0, 0, torch::kFloat);
+    FAIL() << "1e39 was accepted as a float32";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("big.csv: expected finite float32 values, found features"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_NO_THROW(load_splits(params, dir_.string(), 0, 0, torch::kDouble));
+}
+
 TEST_F(SplitFilesTest, PermutationIsDrawnFromTheSplitStream) {
   const SplitData splits = split_numbered_rows(2);
   auto generator = at::make_generator<at::CPUGeneratorImpl>(detail::stream_seed(0, "split", 2));

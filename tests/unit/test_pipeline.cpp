@@ -81,12 +81,13 @@ TEST(HostSchemas, DeclareTheDocumentedKeysAndDefaults) {
   EXPECT_TRUE(train.boolean("restore_best"));
 
   const Schema& slot = regularizer_slot_schema();
-  ASSERT_EQ(slot.size(), 4u);
+  ASSERT_EQ(slot.size(), 5u);
   EXPECT_EQ(slot[0].name, "weight");
   EXPECT_EQ(slot[0].default_value, Params::Value(1.0));
   EXPECT_EQ(slot[1].choices, (Strings{"absolute", "relative"}));
   EXPECT_EQ(slot[2].default_value, Params::Value(int64_t{16}));
-  EXPECT_EQ(slot[3].name, "name");
+  EXPECT_EQ(slot[3].choices, (Strings{"separate", "minibatch"}));
+  EXPECT_EQ(slot[4].name, "name");
   for (const Schema* schema : {&run_schema(), &train_schema(), &slot}) {
     for (const ParamSchema& param : *schema) EXPECT_FALSE(param.doc.empty()) << param.name;
   }

@@ -116,15 +116,13 @@ TEST(Neighborhood, SingleCoordinateMovesOneCoordinatePerPoint) {
   EXPECT_GT(std::get<0>(torch::_unique(which)).numel(), 3);  // not always the same coordinate
 }
 
-TEST(Neighborhood, TrainingDistributionIgnoresThePoint) {
+TEST(Neighborhood, SaysWhichCoordinateItMoved) {
   xreg::Context ctx;
-  const auto batch = points(2, 2);
-  auto mean = torch::tensor({10.0f, -10.0f}), scale = torch::tensor({1.0f, 2.0f});
-  auto z = xreg::Neighborhood::training_distribution(mean, scale).sample(ctx, "l", batch, 5000);
-  auto average = z.reshape({-1, 2}).mean(0);
-  EXPECT_NEAR(average[0].item<double>(), 10.0, 0.05);
-  EXPECT_NEAR(average[1].item<double>(), -10.0, 0.1);
-  EXPECT_NEAR(z.select(2, 1).std().item<double>(), 2.0, 0.05);
+  const auto batch = points(40, 6);
+  const auto sampler = xreg::Neighborhood::single_coordinate(0.5);
+  auto offset = sampler.sample(ctx, "c", batch, 10, /*draw=*/3) - batch.x.unsqueeze(1);
+  auto moved = (offset.abs() > 0).any(1).to(torch::kLong).argmax(1);
+  EXPECT_TRUE(torch::equal(sampler.coordinates(ctx, "c", batch, /*draw=*/3), moved));
 }
 
 TEST(Neighborhood, SameNeighborsWhateverTheBatch) {

@@ -57,12 +57,18 @@ TEST(TaskLoss, MatchesTheClosedForms) {
 }
 
 TEST(BatchStream, VisitsEveryPointOncePerPassAndReshuffles) {
+  // Batches of 4 over 10 points: the third batch takes the last 2 of the first permutation and
+  // the first 2 of the next, so indices 0-9 and 10-19 of the stream are each a permutation.
   xreg::Context ctx;
   xreg::BatchStream stream(10, 4, ctx, "test");
-  auto first = torch::cat({stream.next(), stream.next()});
-  EXPECT_EQ(std::get<0>(torch::_unique(first)).numel(), 8);  // no repeats within a pass
-  auto after_wrap = stream.next();  // only 2 left: a fresh permutation starts
-  EXPECT_EQ(after_wrap.numel(), 4);
+  std::vector<torch::Tensor> batches;
+  for (int i = 0; i < 5; ++i) batches.push_back(stream.next());
+  for (const auto& batch : batches) EXPECT_EQ(batch.numel(), 4);
+  auto all = torch::cat(batches);
+  auto everyone = torch::arange(10, torch::kLong);
+  EXPECT_TRUE(torch::equal(std::get<0>(all.slice(0, 0, 10).sort()), everyone));
+  EXPECT_TRUE(torch::equal(std::get<0>(all.slice(0, 10, 20).sort()), everyone));
+  EXPECT_FALSE(torch::equal(all.slice(0, 0, 10), all.slice(0, 10, 20)));  // reshuffled
 }
 
 TEST(Training, LearnsALinearFunction) {
@@ -72,6 +78,7 @@ TEST(Training, LearnsALinearFunction) {
   std::vector<xreg::WeightedRegularizer> none;
   auto result = xreg::train_model(*model, none, train, val, train_settings(200), xreg::Context{});
   EXPECT_EQ(result.epochs, 200);
+  EXPECT_TRUE(result.stopped_by_cap);  // patience 1000: only the cap ended it
   EXPECT_LT(loss_on(*model, val), 0.1 * before);
   EXPECT_NEAR(loss_on(*model, val), result.best_validation_objective, 1e-6);
 }
@@ -86,10 +93,31 @@ TEST(Training, StopsEarlyAndRestoresTheBestWeights) {
   auto result =
       xreg::train_model(*model, none, train, val, train_settings(500, 5), xreg::Context{});
   EXPECT_LT(result.epochs, 500);
+  EXPECT_FALSE(result.stopped_by_cap);
   // The loop stops at the top of the first epoch with epoch - best_epoch > patience.
   EXPECT_EQ(result.epochs, result.best_epoch + 5 + 1);
   EXPECT_NEAR(loss_on(*model, val), result.best_validation_objective, 1e-6);
   EXPECT_LT(result.best_validation_objective, 1.5 * initial);
+}
+
+TEST(Training, WithoutACapRunsUntilEarlyStoppingEndsIt) {
+  auto model = small_mlp();
+  auto train = linear_data(256, 0), val = linear_data(64, 1);
+  val.points.y = -val.points.y;
+  std::vector<xreg::WeightedRegularizer> none;
+  auto result = xreg::train_model(*model, none, train, val, train_settings(0, 5), xreg::Context{});
+  EXPECT_FALSE(result.stopped_by_cap);
+  EXPECT_EQ(result.epochs, result.best_epoch + 5 + 1);
+}
+
+TEST(Training, NoCapWithoutAValidationSplitIsRefused) {
+  auto model = small_mlp();
+  auto train = linear_data(64, 0);
+  xreg::Dataset no_validation = linear_data(0, 1);
+  std::vector<xreg::WeightedRegularizer> none;
+  EXPECT_THROW(
+      xreg::train_model(*model, none, train, no_validation, train_settings(0), xreg::Context{}),
+      xreg::ConfigError);
 }
 
 TEST(Training, IsDeterministic) {

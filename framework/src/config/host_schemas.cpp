@@ -101,7 +101,10 @@ constexpr xreg_param_spec kTrainSpecs[] = {
         .less_than(1),
     param::real("weight_decay", "0.0", "L2 penalty on the model's parameters.").non_negative(),
     param::integer("batch_size", "128", "Number of training rows per optimizer step.").at_least(1),
-    param::integer("max_epochs", "1000", "Most passes over the training split.").at_least(1),
+    param::integer("max_epochs", "1000",
+                   "Most passes over the training split; 0: no cap, training runs until early "
+                   "stopping ends it (as ExpO's reference), which needs a validation split.")
+        .non_negative(),
     param::integer("min_epochs", "50", "Fewest passes over the training split before stopping.")
         .non_negative(),
     param::integer("patience", "50",
@@ -124,6 +127,11 @@ constexpr xreg_param_spec kRegularizerSlotSpecs[] = {
     param::integer("batch_size", "16",
                    "Number of rows of each training batch on which the regularizer is evaluated.")
         .at_least(1),
+    param::string("batch", "\"separate\"",
+                  "separate: the penalty is evaluated on its own stream of batch_size training "
+                  "rows (ExpO's UCI code); minibatch: on the step's own training minibatch "
+                  "(ExpO's MNIST code), and batch_size is unused.",
+                  "separate|minibatch"),
     param::string("name", "\"\"", "Label of this entry in reports; empty: the plugin's name."),
 };
 

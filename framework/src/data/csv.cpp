@@ -177,6 +177,12 @@ CsvRecords read_records(const std::string& path) {
   CsvRecords csv;
   csv.path = path;
   csv.text = read_file(path);
+  // A UTF-8 byte order mark (as spreadsheet programs write) is not part of the first name.
+  static const std::string kByteOrderMark = "\xEF\xBB\xBF";
+  if (csv.text.size() >= kByteOrderMark.size() &&
+      std::equal(kByteOrderMark.begin(), kByteOrderMark.end(), csv.text.begin())) {
+    csv.text.erase(csv.text.begin(), csv.text.begin() + kByteOrderMark.size());
+  }
   RecordSplitter(csv).run();
   return csv;
 }

@@ -392,6 +392,28 @@ Table empty_like(const Table& like) {
   return empty;
 }
 
+/// Refuses data whose values do not survive as finite numbers of the run's type (1e39 in
+/// float32, or 1e308 whose square overflows while standardizing): training on them gives NaN.
+void check_finite(const Dataset& split, const std::string& source, torch::Dtype dtype) {
+  const bool features = torch::isfinite(split.points.x).all().item<bool>();
+  const bool targets =
+      !split.points.y.is_floating_point() || torch::isfinite(split.points.y).all().item<bool>();
+  if (features && targets) return;
+  throw ConfigError(source + ": expected finite " +
+                    std::string(dtype == torch::kDouble ? "float64" : "float32") +
+                    " values, found " + (features ? "targets" : "features") +
+                    " that are infinite or NaN in that type (after standardization); values this "
+                    "large need [run] dtype = \"float64\" or rescaling");
+}
+
+/// The data's file in messages: the CSV or IDX file, or the built-in generator.
+std::string source_of(const Params& data) {
+  for (const char* key : {"path", "train", "images"}) {
+    if (!data.string(key).empty()) return data.string(key);
+  }
+  return "[data] generator " + data.string("generator");
+}
+
 const Table& any_split(const SplitTables& splits) {
   return splits.train ? *splits.train : splits.val ? *splits.val : *splits.test;
 }
@@ -410,6 +432,9 @@ SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t 
   out.train = make_dataset(splits.train ? *splits.train : empty_like(shape), task, dtype);
   out.val = make_dataset(splits.val ? *splits.val : empty_like(shape), task, dtype);
   out.test = make_dataset(splits.test ? *splits.test : empty_like(shape), task, dtype);
+  for (const Dataset* split : {&out.train, &out.val, &out.test}) {
+    check_finite(*split, source_of(data), dtype);
+  }
   return out;
 }
 

@@ -90,7 +90,8 @@ std::string trial_json(const TrialReport& trial) {
            ", \"best_epoch\": " + std::to_string(trial.training.best_epoch) +
            ", \"best_validation_objective\": " +
            json_number(trial.training.best_validation_objective) +
-           ", \"train_seconds\": " + json_number(trial.training.seconds);
+           ", \"train_seconds\": " + json_number(trial.training.seconds) +
+           ", \"stopped_by_cap\": " + (trial.training.stopped_by_cap ? "true" : "false");
   }
   out += ", \"notes\": " + json_list(trial.notes, quoted, "    ");
   out += ", \"metrics\": " + json_list(trial.metrics, summary_json, "    ") + "}";
@@ -150,6 +151,18 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     fs::remove(temporary, error);
     throw RunError(path + ": cannot replace: " + error.message());
   }
+}
+
+void prepare_output_folder(const std::string& folder) {
+  if (folder.empty()) throw ConfigError("output folder: expected a path, found an empty one");
+  std::error_code error;
+  fs::create_directories(folder, error);
+  if (error) throw ConfigError(folder + ": cannot create the output folder: " + error.message());
+  const fs::path probe = fs::path(folder) / ".xreg-write-check";
+  if (!std::ofstream(probe)) {
+    throw ConfigError(folder + ": cannot write in the output folder: " + std::strerror(errno));
+  }
+  fs::remove(probe, error);
 }
 
 void write_report(const Pipeline& pipeline, const Registry& registry, const RunReport& report,

@@ -78,9 +78,24 @@ std::vector<WeightedRegularizer> make_regularizers(const Pipeline& pipeline,
     r.weight = slot.host.real("weight");
     r.relative = slot.host.string("weight_mode") == "relative";
     r.batch_size = slot.host.integer("batch_size");
+    r.on_minibatch = slot.host.string("batch") == "minibatch";
     all.push_back(std::move(r));
   }
   return all;
+}
+
+/// A metric's rows, refusing a NaN: it is never a result, only a sign of a diverged model or a
+/// broken metric.
+void append_rows(std::vector<MetricSummary>& summaries, std::vector<MetricSummary> rows,
+                 const PluginConfig& slot) {
+  for (const MetricSummary& row : rows) {
+    if (std::isnan(row.mean)) {
+      throw RunError(slot.where + ": metric '" + row.metric +
+                     "' is NaN: the model's outputs or the metric's inputs are not finite "
+                     "(diverged training?); no result is written");
+    }
+  }
+  summaries.insert(summaries.end(), rows.begin(), rows.end());
 }
 
 std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Registry& registry,
@@ -107,8 +122,8 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
     auto metric = create<Metric>(registry, slot);
     if (!slot.scores_explanations) {
       MetricInput input{model, test.points, test.task};
-      auto rows = summarize(slot_label(slot), metric->evaluate(input, ctx).values);
-      summaries.insert(summaries.end(), rows.begin(), rows.end());
+      append_rows(summaries, summarize(slot_label(slot), metric->evaluate(input, ctx).values),
+                  slot);
       continue;
     }
     const auto& scored = slot.scored_explainers;
@@ -116,8 +131,9 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
       if (std::find(scored.begin(), scored.end(), e.name) == scored.end()) continue;
       MetricInput input{model, test.points, test.task, e.explainer.get(), &e.explanation};
       const std::string name = e.name + "/" + slot_label(slot);
-      auto rows = summarize(name, metric->evaluate(input, with_progress(ctx, log, name)).values);
-      summaries.insert(summaries.end(), rows.begin(), rows.end());
+      append_rows(summaries,
+                  summarize(name, metric->evaluate(input, with_progress(ctx, log, name)).values),
+                  slot);
     }
   }
   return summaries;
@@ -146,6 +162,11 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
   if (pipeline.train.boolean("enabled") && model->trainable() && !model->parameters().empty()) {
     report.training = train_model(*model, regularizers, data.train, data.val, pipeline.train, ctx);
     report.trained = true;
+    if (report.training.stopped_by_cap) {
+      report.notes.push_back("training stopped at max_epochs = " +
+                             std::to_string(pipeline.train.integer("max_epochs")) +
+                             " before early stopping ended it");
+    }
     for (const auto& r : regularizers) {
       report.notes.push_back("regularizer " + r.name + " weight " +
                              std::to_string(r.effective_weight));

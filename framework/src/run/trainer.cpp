@@ -37,9 +37,15 @@ void BatchStream::reshuffle() {
 }
 
 torch::Tensor BatchStream::next() {
-  if (position_ + batch_ > n_) reshuffle();
-  auto indices = order_.slice(0, position_, position_ + batch_);
-  position_ += batch_;
+  std::vector<torch::Tensor> parts;
+  for (int64_t needed = batch_; needed > 0;) {
+    if (position_ == n_) reshuffle();
+    const int64_t take = std::min(needed, n_ - position_);
+    parts.push_back(order_.slice(0, position_, position_ + take));
+    position_ += take;
+    needed -= take;
+  }
+  auto indices = parts.size() == 1 ? parts.front() : torch::cat(parts);
   return indices.to(ctx_.device);
 }
 
@@ -145,20 +151,32 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
   }
   const int64_t steps_per_epoch = std::max<int64_t>(1, train.size() / batch_size);
   const bool early_stopping = validation.size() > 0;
+  if (max_epochs == 0 && !early_stopping) {
+    throw ConfigError(
+        "[train] max_epochs = 0 (no cap) needs a validation split for early "
+        "stopping, and the data have none");
+  }
 
   TrainResult result;
   result.best_validation_objective = std::numeric_limits<double>::infinity();
   std::vector<torch::Tensor> best_state;
   int64_t step = 0;
-  for (int64_t epoch = 0; epoch < max_epochs; ++epoch) {
-    if (early_stopping && epoch - result.best_epoch > patience && epoch > min_epochs) break;
+  for (int64_t epoch = 0;; ++epoch) {
+    const bool stop_early = epoch - result.best_epoch > patience && epoch > min_epochs;
+    if (early_stopping && stop_early) break;
+    if (max_epochs > 0 && epoch == max_epochs) {
+      // A cap at or below min_epochs asks for a fixed length; only a higher one cut training.
+      result.stopped_by_cap = early_stopping && max_epochs > min_epochs + 1;
+      break;
+    }
     model.set_training(true);
     for (int64_t s = 0; s < steps_per_epoch; ++s, ++step) {
       optimizer->zero_grad();
       const Batch batch = rows(train, model_batches.next());
       auto loss = task_loss(model.forward(batch.x), batch.y, train.task);
       for (size_t r = 0; r < regularizers.size(); ++r) {
-        const Batch regularization_batch = rows(train, regularization_batches[r].next());
+        const Batch regularization_batch =
+            regularizers[r].on_minibatch ? batch : rows(train, regularization_batches[r].next());
         loss =
             loss + regularizers[r].effective_weight *
                        regularizers[r].regularizer->penalty(model, regularization_batch, step, ctx);

@@ -67,7 +67,6 @@ class RandomForest {
                const std::function<at::Generator(int64_t)>& generator_for);
 
   const std::vector<RegressionTree>& trees() const { return trees_; }
-  int64_t feature_count() const { return feature_count_; }
 
   /// MAPLE's feature scores: for every tree whose root is split, the root's impurity credited
   /// to the root's split feature. [feature_count]
@@ -84,7 +83,6 @@ class LeafNeighbors {
   /// Drops every training point (not only the bootstrap samples) through every tree.
   LeafNeighbors(RandomForest forest, const FeatureMatrix& train);
 
-  const RandomForest& forest() const { return forest_; }
   int64_t train_size() const { return train_size_; }
 
   /// Row-major [points.rows, train_size]: the weight of training point i for point p,

@@ -51,7 +51,7 @@ class Saliency final : public xreg::Explainer {
     auto z = points.x.detach().unsqueeze(1).requires_grad_(true);      // [N, 1, d...]
     auto outputs = xreg::forward_points(model, z, points.index, ctx);  // [N, 1, k]
     auto f = xreg::explained_from_outputs(outputs, output_, ctx.task, e.classes).squeeze(1);
-    auto chosen = chosen_outputs(f, e.classes);  // [N, k']
+    auto chosen = chosen_outputs(f, e.classes, ctx.task);  // [N, k']
     std::vector<torch::Tensor> gradients;
     for (int64_t j = 0; j < chosen.size(1); ++j) {
       const bool last = j + 1 == chosen.size(1);
@@ -65,7 +65,8 @@ class Saliency final : public xreg::Explainer {
   }
 
   /// The columns of f [N, k] whose gradients are taken.
-  torch::Tensor chosen_outputs(const torch::Tensor& f, const torch::Tensor& classes) const {
+  torch::Tensor chosen_outputs(const torch::Tensor& f, const torch::Tensor& classes,
+                               xreg::Task task) const {
     if (target_ == "all") return f;
     if (target_ == "class") {
       if (class_ >= f.size(1)) {
@@ -78,6 +79,12 @@ class Saliency final : public xreg::Explainer {
     }
     // predicted: the predicted class's column (the only column for one output).
     if (f.size(1) == 1) return f;
+    if (task == xreg::Task::regression) {
+      throw std::invalid_argument(
+          "target = \"predicted\" needs a classifier or one output, but the regression has " +
+          std::to_string(f.size(1)) +
+          " outputs; set target = \"all\", or \"class\" with class = the output");
+    }
     return f.gather(1, classes.view({-1, 1}).to(f.device()));
   }
 

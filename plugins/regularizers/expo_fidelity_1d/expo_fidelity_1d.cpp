@@ -19,14 +19,14 @@ constexpr xreg_param_spec kParams[] = {
         .at_least(3),
 };
 
-/// u = x'_k [N, m, 1]: each neighbor's value in the coordinate k that its point's neighbors
-/// perturb, the only one where they differ from the point x [N, d...].
-torch::Tensor perturbed_coordinate(const torch::Tensor& x, const torch::Tensor& neighbors) {
-  auto flat = neighbors.flatten(2);                              // [N, m, d]
-  auto moved = (flat - x.flatten(1).unsqueeze(1)).abs().sum(1);  // [N, d], zero but at k
-  auto k = moved.argmax(1).view({-1, 1, 1}).expand({-1, flat.size(1), 1});
-  return flat.gather(2, k);
+/// u = x'_k [N, m, 1]: each neighbor's value in the coordinate k [N] that the sampler moved
+/// for its point, the only one where the neighbors differ from the point.
+torch::Tensor perturbed_coordinate(const torch::Tensor& neighbors, const torch::Tensor& k) {
+  auto flat = neighbors.flatten(2);  // [N, m, d]
+  return flat.gather(2, k.view({-1, 1, 1}).expand({-1, flat.size(1), 1}));
 }
+
+constexpr char kStream[] = "expo_fidelity_1d";
 
 class ExpoFidelity1d final : public xreg::Regularizer {
  public:
@@ -36,8 +36,9 @@ class ExpoFidelity1d final : public xreg::Regularizer {
 
   torch::Tensor penalty(xreg::Model& model, const xreg::Batch& batch, int64_t draw,
                         const xreg::Context& ctx) override {
-    auto neighbors = neighborhood_.sample(ctx, "expo_fidelity_1d", batch, neighbors_, draw);
-    auto design = xreg::regularizers::with_intercept(perturbed_coordinate(batch.x, neighbors));
+    auto neighbors = neighborhood_.sample(ctx, kStream, batch, neighbors_, draw);
+    auto moved = neighborhood_.coordinates(ctx, kStream, batch, draw);
+    auto design = xreg::regularizers::with_intercept(perturbed_coordinate(neighbors, moved));
     return xreg::regularizers::local_fit_penalty(model, neighbors, design);
   }
 

@@ -15,15 +15,13 @@ struct LinearFit {
 /// For each of P problems, minimizes Σ_j w_j (y_j − b − z_jᵀβ)² + α‖β‖² over β and the
 /// unpenalized intercept b, as scikit-learn's Ridge(alpha, fit_intercept=True) with sample
 /// weights. z: [P, m, d] or [m, d] shared by all problems; y: [P, m, k] or [m, k]; w: [P, m].
-/// The products over the m samples accumulate in the inputs' common floating type (float64
-/// inputs give float64 sums); the small (d+1)-dimensional systems are solved in float64.
-/// Results are float64.
+/// Everything is computed in float64, the products over the m samples included, as
+/// scikit-learn does whatever the inputs' type. Results are float64.
 inline LinearFit weighted_ridge(const torch::Tensor& z, const torch::Tensor& y,
                                 const torch::Tensor& w, double alpha) {
   // The augmented design [1, z] with the penalty on every column but the intercept's gives the
   // same solution as centering first, in two batched products and no pass over centered data.
-  const auto type =
-      torch::promote_types(torch::promote_types(z.scalar_type(), y.scalar_type()), w.scalar_type());
+  const auto type = torch::kDouble;
   auto weights = w.to(type);
   const int64_t problems = weights.size(0);
   auto points = z.to(type);
@@ -32,9 +30,9 @@ inline LinearFit weighted_ridge(const torch::Tensor& z, const torch::Tensor& y,
   if (targets.dim() == 2) targets = targets.unsqueeze(0).expand({problems, -1, -1});
   auto design = torch::cat({torch::ones_like(points.narrow(2, 0, 1)), points}, 2);  // [P,m,d+1]
   auto weighted = design * weights.unsqueeze(2);
-  auto gram = torch::matmul(weighted.transpose(1, 2), design).to(torch::kDouble);  // [P,d+1,d+1]
-  auto moments = torch::matmul(weighted.transpose(1, 2), targets).to(torch::kDouble);  // [P,d+1,k]
-  auto y_square = (weights.unsqueeze(2) * targets.pow(2)).sum(1).to(torch::kDouble);   // Σwy²
+  auto gram = torch::matmul(weighted.transpose(1, 2), design);      // [P, d+1, d+1]
+  auto moments = torch::matmul(weighted.transpose(1, 2), targets);  // [P, d+1, k]
+  auto y_square = (weights.unsqueeze(2) * targets.pow(2)).sum(1);   // Σwy² [P, k]
   auto penalty = torch::full({gram.size(1)}, alpha, gram.options());
   penalty[0] = 0.0;
   auto solution = torch::linalg_solve(gram + torch::diag(penalty), moments);  // [P, d+1, k]

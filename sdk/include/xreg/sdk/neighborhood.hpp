@@ -14,23 +14,15 @@ namespace xreg {
 class Neighborhood {
  public:
   enum class Kind {
-    gaussian,              ///< x + sigma * N(0, I)
-    uniform,               ///< x + U(-radius, radius) per coordinate
-    single_coordinate,     ///< x + sigma * N(0, 1) * e_k, one random coordinate k per point
-    training_distribution  ///< mean + scale * N(0, I), independent of x (LIME's default)
+    gaussian,          ///< x + sigma * N(0, I)
+    uniform,           ///< x + U(-radius, radius) per coordinate
+    single_coordinate  ///< x + sigma * N(0, 1) * e_k, one random coordinate k per point
   };
 
   static Neighborhood gaussian(double sigma) { return Neighborhood(Kind::gaussian, sigma); }
   static Neighborhood uniform(double radius) { return Neighborhood(Kind::uniform, radius); }
   static Neighborhood single_coordinate(double sigma) {
     return Neighborhood(Kind::single_coordinate, sigma);
-  }
-  /// Samples around `mean` with per-feature `scale` (both [d...]), as LIME does.
-  static Neighborhood training_distribution(torch::Tensor mean, torch::Tensor scale) {
-    Neighborhood n(Kind::training_distribution, 1.0);
-    n.mean_ = std::move(mean);
-    n.scale_ = std::move(scale);
-    return n;
   }
   /// By name, as pipeline files spell it: "gaussian", "uniform", "single_coordinate".
   static Neighborhood from_name(const std::string& name, double scale) {
@@ -41,8 +33,17 @@ class Neighborhood {
                                 "'; expected gaussian, uniform or single_coordinate");
   }
 
-  Kind kind() const { return kind_; }
-  double scale() const { return scale_value_; }
+  /// single_coordinate: the flattened coordinate k [N] (int64) that `sample` with the same
+  /// arguments moves for each point.
+  torch::Tensor coordinates(const Context& ctx, std::string_view stream, const Batch& points,
+                            int64_t draw = 0) const {
+    if (kind_ != Kind::single_coordinate) {
+      throw std::logic_error("only a single_coordinate neighborhood moves one coordinate");
+    }
+    const int64_t d = points.x[0].numel();
+    return ctx.integers(std::string(stream) + "/coordinate", points.index, {}, d, draw)
+        .to(points.x.device());
+  }
 
   /// m neighbors of every point: [N, m, d...] on the points' device. Point i's neighbors
   /// come from stream (`stream`, points.index[i], draw) alone.
@@ -60,18 +61,13 @@ class Neighborhood {
                             .to(x.options());
       case Kind::single_coordinate: {
         const int64_t n = x.size(0), d = x[0].numel();
-        auto coordinate =
-            ctx.integers(std::string(stream) + "/coordinate", points.index, {}, d, draw)
-                .to(x.device());
+        auto coordinate = coordinates(ctx, stream, points, draw);
         auto mask = torch::zeros({n, d}, x.options())
                         .scatter_(1, coordinate.unsqueeze(1), 1.0)
                         .view(x.sizes())
                         .unsqueeze(1);
         return centre + scale_value_ * noise(ctx, stream, points, shape, draw) * mask;
       }
-      case Kind::training_distribution:
-        return mean_.to(x.options()) +
-               scale_.to(x.options()) * noise(ctx, stream, points, shape, draw);
     }
     throw std::logic_error("unhandled neighborhood kind");
   }
@@ -86,7 +82,6 @@ class Neighborhood {
 
   Kind kind_;
   double scale_value_;
-  torch::Tensor mean_, scale_;
 };
 
 }  // namespace xreg

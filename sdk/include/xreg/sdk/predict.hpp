@@ -14,21 +14,36 @@
 
 namespace xreg {
 
+namespace detail {
+
+/// The model's outputs on `rows` [R, d...], in passes of at most `step` rows.
+inline torch::Tensor forward_in_passes(Model& model, const torch::Tensor& rows, int64_t step) {
+  std::vector<torch::Tensor> parts;
+  for (int64_t begin = 0; begin < rows.size(0); begin += step) {
+    parts.push_back(model.forward(rows.slice(0, begin, std::min(rows.size(0), begin + step))));
+  }
+  return parts.size() == 1 ? parts.front() : torch::cat(parts, 0);
+}
+
+}  // namespace detail
+
 /// The model's outputs for K inputs of each of N points, z [N, K, d...] → [N, K, k], in passes
-/// of at most ctx.max_rows_per_pass rows, each point's rows at an offset fixed by its global
-/// index (`index` [N]). Differentiable with respect to z and the model's parameters: for
+/// of at most ctx.max_rows_per_pass rows. On the CPU each point's rows sit at an offset fixed by
+/// its global index (`index` [N]), which makes OpenBLAS give a point the same bits in any batch;
+/// on other devices (cuBLAS chooses its kernels by shape) the layout would not, and the rows are
+/// passed as they are. Differentiable with respect to z and the model's parameters: for
 /// gradient-based explainers (saliency, SmoothGrad), which take torch::autograd::grad of the
 /// result with respect to z.
 inline torch::Tensor forward_points(Model& model, const torch::Tensor& z,
                                     const torch::Tensor& index, const Context& ctx) {
-  const detail::RowLayout layout(index, z.size(1));
-  auto packed = layout.pack(z);
-  const int64_t step = layout.pass_rows(ctx.max_rows_per_pass);
-  std::vector<torch::Tensor> parts;
-  for (int64_t begin = 0; begin < packed.size(0); begin += step) {
-    parts.push_back(model.forward(packed.slice(0, begin, std::min(packed.size(0), begin + step))));
+  if (!z.device().is_cpu()) {
+    const int64_t step = std::max<int64_t>(1, ctx.max_rows_per_pass);
+    return detail::forward_in_passes(model, z.flatten(0, 1), step)
+        .unflatten(0, {z.size(0), z.size(1)});
   }
-  return layout.unpack(parts.size() == 1 ? parts.front() : torch::cat(parts, 0));
+  const detail::RowLayout layout(index, z.size(1));
+  return layout.unpack(
+      detail::forward_in_passes(model, layout.pack(z), layout.pass_rows(ctx.max_rows_per_pass)));
 }
 
 /// The most points of `rows_per_point` rows each whose forward_points call stays within one

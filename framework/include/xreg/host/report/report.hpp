@@ -19,6 +19,11 @@ namespace xreg {
 void write_file_atomically(const std::string& path, const std::string& content);
 
 /// Writes the run's files into `folder` (created if needed).
+/// Creates the output folder and checks that files can be written in it, before any work, so
+/// that an unusable folder is found before a run rather than after it. Throws ConfigError
+/// naming the folder and the reason.
+void prepare_output_folder(const std::string& folder);
+
 void write_report(const Pipeline& pipeline, const Registry& registry, const RunReport& report,
                   const std::string& folder);
 

@@ -21,6 +21,7 @@ struct WeightedRegularizer {
   double weight = 1.0;            ///< absolute weight, or c of the relative mode
   bool relative = false;          ///< calibrate w = c * L_model(val) / R(10% of val) once at start
   int64_t batch_size = 16;        ///< points per regularization batch
+  bool on_minibatch = false;      ///< evaluate on the step's training minibatch instead
   double effective_weight = 0.0;  ///< the weight used: `weight`, or the calibrated one
 };
 
@@ -29,14 +30,19 @@ struct TrainResult {
   int64_t best_epoch = -1;  ///< epoch whose weights were kept (-1: the last)
   double best_validation_objective = 0.0;
   double seconds = 0.0;
+  /// Whether max_epochs ended training before early stopping would have: the result then
+  /// depends on the cap, which reports say.
+  bool stopped_by_cap = false;
 };
 
 /// The model's loss for its outputs on targets y: MSE (regression), sigmoid cross-entropy on
 /// one logit (binary), softmax cross-entropy (multiclass). Mean over the batch.
 torch::Tensor task_loss(const torch::Tensor& output, const torch::Tensor& y, Task task);
 
-/// Endless minibatches of indices into n points: a permutation consumed in order, redrawn
-/// when fewer than `batch` indices remain (ExpO's BatchManager). Seeded by (ctx seed, stream).
+/// Endless minibatches of indices into n points: a permutation consumed in order; a batch that
+/// runs past its end takes the rest of it and the first indices of a fresh permutation (ExpO's
+/// BatchManager), so every point is used once per pass over the data. Seeded by (ctx seed,
+/// stream).
 class BatchStream {
  public:
   BatchStream(int64_t n, int64_t batch, const Context& ctx, std::string stream);
