@@ -146,4 +146,21 @@ TEST(EndToEnd, AtomicWriteReplacesAWholeFile) {
   EXPECT_THROW(xreg::write_file_atomically("/nonexistent-dir/x.txt", "x"), xreg::RunError);
 }
 
+TEST(EndToEnd, AFailedReplacementSaysWhy) {
+  // A folder where the file should go: the rename fails, and its reason is reported (it used
+  // to be lost to the clean-up's "Success"), and no temporary file stays behind.
+  const fs::path folder = fs::temp_directory_path() / "xreg_atomic_replace";
+  fs::remove_all(folder);
+  fs::create_directories(folder / "metrics.csv" / "inside");
+  try {
+    xreg::write_file_atomically((folder / "metrics.csv").string(), "x");
+    FAIL() << "a folder was replaced by a file";
+  } catch (const xreg::RunError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("metrics.csv: cannot replace: "), std::string::npos) << message;
+    EXPECT_EQ(message.find("Success"), std::string::npos) << message;
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(folder), fs::directory_iterator()), 1);
+}
+
 }  // namespace

@@ -140,15 +140,17 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     out << content;
     out.flush();
     if (!out) {
+      const std::string reason = std::strerror(errno);  // before remove() can change errno
       std::error_code ignored;
       fs::remove(temporary, ignored);
-      throw RunError(path + ": cannot write: " + std::strerror(errno));
+      throw RunError(path + ": cannot write: " + reason);
     }
   }
   std::error_code error;
   fs::rename(temporary, target, error);
   if (error) {
-    fs::remove(temporary, error);
+    std::error_code ignored;  // the rename's error is the one to report
+    fs::remove(temporary, ignored);
     throw RunError(path + ": cannot replace: " + error.message());
   }
 }
