@@ -15,8 +15,8 @@
 
 #include "xreg/host/config/host_schemas.hpp"
 #include "xreg/host/data/splits.hpp"
-#include "xreg/host/run/determinism.hpp"
 #include "xreg/host/plugin/registry.hpp"
+#include "xreg/host/run/determinism.hpp"
 #include "xreg/sdk/model.hpp"
 
 namespace xreg::bench {

@@ -9,9 +9,9 @@
 #include <cstdio>
 
 #include "bench_support.hpp"
+#include "xreg/host/run/trainer.hpp"
 #include "xreg/sdk/neighborhood.hpp"
 #include "xreg/sdk/regularizer.hpp"
-#include "xreg/host/run/trainer.hpp"
 
 namespace {
 
