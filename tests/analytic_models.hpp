@@ -31,6 +31,21 @@ class SquaredNormModel final : public Model {
   std::vector<torch::Tensor> state() override { return {}; }
 };
 
+/// f(x) = ½ Σ a_i x_i², one output; its gradient is a ⊙ x, whose Lipschitz constant is max |a_i|.
+class DiagonalQuadraticModel final : public Model {
+ public:
+  explicit DiagonalQuadraticModel(torch::Tensor a) : a_(std::move(a)) {}
+  void build(const ModelShape&, const Context&) override {}
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return 0.5 * (x.flatten(1).pow(2) * a_.to(x.dtype())).sum(1, /*keepdim=*/true);
+  }
+  std::vector<torch::Tensor> parameters() override { return {}; }
+  std::vector<torch::Tensor> state() override { return {}; }
+
+ private:
+  torch::Tensor a_;
+};
+
 /// A dataset of n standard-normal points in d dimensions (seeded), targets unused.
 inline Dataset normal_points(int64_t n, int64_t d, uint64_t seed,
                              torch::Dtype dtype = torch::kDouble, Task task = Task::regression) {

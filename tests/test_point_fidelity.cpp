@@ -62,7 +62,9 @@ TEST(PointFidelity, RefusesAttributionExplanations) {
     metric_values("point_fidelity", {}, f, points, &saliency, double_context());
     FAIL() << "an attribution explanation was accepted";
   } catch (const xreg::RunError& e) {
-    EXPECT_NE(std::string(e.what()).find("needs linear explanations"), std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("needs explanations that can be evaluated away from the point"),
+        std::string::npos)
         << e.what();
   }
 }
@@ -70,7 +72,7 @@ TEST(PointFidelity, RefusesAttributionExplanations) {
 TEST(PointFidelity, ScoresExplanations) {
   const auto* info = xreg::testing::built_plugins().find(XREG_KIND_METRIC, "point_fidelity");
   ASSERT_NE(info, nullptr);
-  EXPECT_EQ(info->explanation_kinds, uint32_t{XREG_EXPLANATION_LINEAR});
+  EXPECT_EQ(info->explanation_kinds, uint32_t{XREG_EXPLANATION_LINEAR | XREG_EXPLANATION_CONCEPT});
 }
 
 }  // namespace

@@ -173,7 +173,8 @@ TEST(App, ShowsBoundsAndExplanationKinds) {
   EXPECT_NE(maple.out.find("max_features (float) = 0.5  > 0.0 and <= 1.0"), std::string::npos)
       << maple.out;
   const auto fidelity = xreg("plugins show point_fidelity");
-  EXPECT_NE(fidelity.out.find("scores linear explanations"), std::string::npos) << fidelity.out;
+  EXPECT_NE(fidelity.out.find("scores linear or concept explanations"), std::string::npos)
+      << fidelity.out;
 }
 
 /// kSmall with `extra` appended.
@@ -197,6 +198,26 @@ samples = 1
   EXPECT_FALSE(fs::exists(scratch() / "never"));
 }
 
+TEST(App, ARegularizerThatRefusesTheModelStopsTheRunBeforeTraining) {
+  std::string text = small_with(R"(
+[[regularizer]]
+plugin = "senn_reconstruction"
+)");
+  text.replace(text.find("plugin = \"mlp\""), 14, "plugin = \"senn\"");
+  const auto file = write_pipeline("refused.toml", text);
+  const auto run = xreg("run '" + file + "' --output refused_out --quiet");
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(lines(run.err), 1) << run.err;
+  EXPECT_NE(run.err.find("refused.toml:18:1: regularizer plugin 'senn_reconstruction'"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("needs the input rebuilt from learned concepts"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("it gives concepts, constant_concepts, theta"), std::string::npos)
+      << run.err;
+  EXPECT_FALSE(fs::exists(scratch() / "refused_out" / "metrics.csv"));
+}
+
 TEST(App, ValidateRefusesAMetricThatCannotScoreItsExplainer) {
   const auto file = write_pipeline("kinds.toml", small_with(R"(
 [[explainer]]
@@ -208,10 +229,11 @@ explainers = ["saliency"]
 )"));
   const auto validated = xreg("validate '" + file + "'");
   EXPECT_EQ(validated.code, 2);
-  EXPECT_NE(validated.err.find("kinds.toml:21:1: [[metric]] 'point_fidelity' scores linear "
-                               "explanations, but explainer 'saliency' gives attribution "
-                               "explanations"),
-            std::string::npos)
+  EXPECT_NE(
+      validated.err.find("kinds.toml:21:1: [[metric]] 'point_fidelity' scores linear or concept "
+                         "explanations, but explainer 'saliency' gives attribution "
+                         "explanations"),
+      std::string::npos)
       << validated.err;
 }
 

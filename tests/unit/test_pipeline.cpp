@@ -144,7 +144,7 @@ TEST(ValidatePipeline, UnknownKeySuggestsTheClosestKey) {
 TEST(ValidatePipeline, UnknownKeyWithoutCloseMatchListsTheKnownKeys) {
   EXPECT_EQ(error_of(kMlp + "\n[run]\n  colour = 1\n"),
             "p.toml:5:3: unknown key 'colour' in [run] (known keys: seed, trials, output, "
-            "plugin_path, device, dtype, threads, max_rows_per_pass)");
+            "plugin_path, device, dtype, threads, prototypes, max_rows_per_pass)");
 }
 
 TEST(ValidatePipeline, UnknownTopLevelTable) {
@@ -207,7 +207,7 @@ TEST(ValidatePipeline, UnknownPluginSuggestsTheClosestName) {
                           "p.toml:2:10: unknown model plugin 'mpl'; did you mean 'mlp'? (known "
                           "models: "))
       << message;
-  EXPECT_NE(message.find("mlp, torchscript"), std::string::npos) << message;
+  EXPECT_NE(message.find("mlp, senn, torchscript"), std::string::npos) << message;
   EXPECT_TRUE(starts_with(error_of(kMlp + "[[explainer]]\nplugin = \"no_such_explainer\"\n"),
                           "p.toml:4:10: unknown explainer plugin 'no_such_explainer'"));
 }
@@ -541,7 +541,8 @@ TEST(ValidatePipeline, AMetricScoresOnlyTheExplainersOfKindsItAccepts) {
 TEST(ValidatePipeline, AMetricNamingAnExplainerItCannotScoreIsRefused) {
   EXPECT_EQ(error_of(kExplainers +
                      "\n[[metric]]\nplugin = \"point_fidelity\"\nexplainers = [\"saliency\"]\n"),
-            "p.toml:10:1: [[metric]] 'point_fidelity' scores linear explanations, but explainer "
+            "p.toml:10:1: [[metric]] 'point_fidelity' scores linear or concept explanations, but "
+            "explainer "
             "'saliency' gives attribution explanations");
 }
 

@@ -68,13 +68,13 @@ TEST(PluginLoading, RefusesBadMagic) {
 
 TEST(PluginLoading, RefusesAnotherAbiMajor) {
   const auto message = refusal("abi_major_mismatch");
-  EXPECT_NE(message.find("built for plugin ABI 3.0 but this host uses ABI 2.0"), std::string::npos)
+  EXPECT_NE(message.find("built for plugin ABI 3.1 but this host uses ABI 2.1"), std::string::npos)
       << message;
 }
 
 TEST(PluginLoading, RefusesANewerAbiMinor) {
   const auto message = refusal("abi_minor_newer");
-  EXPECT_NE(message.find("built for plugin ABI 2.3, newer than this host's ABI 2.0"),
+  EXPECT_NE(message.find("built for plugin ABI 2.4, newer than this host's ABI 2.1"),
             std::string::npos)
       << message;
 }
@@ -104,10 +104,16 @@ TEST(PluginLoading, RefusesAnotherSdkMajor) {
 
 TEST(PluginLoading, RefusesAPluginOfThePreviousAbiMajor) {
   const auto message = refusal("abi_1_0");
-  EXPECT_NE(message.find("built for plugin ABI 1.0 but this host uses ABI 2.0; rebuild the plugin "
+  EXPECT_NE(message.find("built for plugin ABI 1.0 but this host uses ABI 2.1; rebuild the plugin "
                          "against this host's SDK"),
             std::string::npos)
       << message;
+}
+
+TEST(PluginLoading, LoadsAPluginOfAnOlderAbiMinor) {
+  xreg::Registry registry;
+  registry.load_library(fixture("abi_2_0"));
+  EXPECT_NE(registry.find(XREG_KIND_METRIC, "abi_2_0"), nullptr);
 }
 
 TEST(PluginLoading, ReportsAPluginBugAsARunErrorNamingBothTypes) {

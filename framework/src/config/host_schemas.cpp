@@ -22,6 +22,11 @@ constexpr xreg_param_spec kRunSpecs[] = {
                   "float32|float64"),
     param::integer("threads", "0", "Number of CPU threads LibTorch uses; 0 keeps its default.")
         .non_negative(),
+    param::integer("prototypes", "8",
+                   "For a model with learned concepts (SENN): how many of the training examples "
+                   "that activate each concept most are written to concepts/ with one explained "
+                   "test point (CSV; PNG for images); 0: none.")
+        .non_negative(),
     param::integer("max_rows_per_pass", "262144",
                    "Most rows evaluated in one forward pass, which bounds memory use.")
         .at_least(1),

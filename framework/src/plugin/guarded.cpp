@@ -13,6 +13,8 @@ auto guard_call(const PluginLabel& label, const char* method, Call&& call) -> de
     return call();
   } catch (const c10::Error& e) {
     throw fail(e.what_without_backtrace());
+  } catch (const std::invalid_argument& e) {
+    throw PluginRefusal(fail(e.what()).what());
   } catch (const std::exception& e) {
     throw fail(e.what());
   } catch (...) {

@@ -178,6 +178,8 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
   write_file_atomically((dir / "metrics_trials.csv").string(), trials_csv(report));
   write_file_atomically((dir / "metrics.csv").string(), aggregate_csv(report));
   write_file_atomically((dir / "metrics.json").string(), metrics_json(pipeline, report));
+  for (const auto& trial : report.trials)
+    write_concept_figures(folder, trial.trial, trial.concepts);
 }
 
 std::string results_table(const RunReport& report) {

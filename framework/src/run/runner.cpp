@@ -47,8 +47,9 @@ Context trial_context(const Pipeline& pipeline, int64_t trial, std::ostream* log
   return ctx;
 }
 
-/// `ctx` whose progress reports go to `log` as "  <stage>: done/total", at most every two
-/// seconds and at the end; silent without a log.
+/// `ctx` whose progress reports go to `log` as "  <stage>: done/total" ("  <stage>: done" when
+/// the total is not known, reported as 0), at most every two seconds and at the end; silent
+/// without a log.
 Context with_progress(const Context& ctx, std::ostream* log, const std::string& stage) {
   Context staged = ctx;
   if (log == nullptr) return staged;
@@ -56,9 +57,12 @@ Context with_progress(const Context& ctx, std::ostream* log, const std::string& 
   auto last = std::make_shared<Clock::time_point>(Clock::now());
   staged.progress_sink = [log, stage, last](int64_t done, int64_t total) {
     const auto now = Clock::now();
-    if (done < total && now - *last < std::chrono::seconds(2)) return;
+    const bool finished = total > 0 && done >= total;
+    if (!finished && now - *last < std::chrono::seconds(2)) return;
     *last = now;
-    *log << "  " << stage << ": " << done << "/" << total << '\n';
+    *log << "  " << stage << ": " << done;
+    if (total > 0) *log << "/" << total;
+    *log << '\n';
   };
   return staged;
 }
@@ -82,6 +86,21 @@ std::vector<WeightedRegularizer> make_regularizers(const Pipeline& pipeline,
     all.push_back(std::move(r));
   }
   return all;
+}
+
+/// Evaluates each regularizer once on a few training rows before any training, so that a
+/// regularizer that refuses the model (senn_reconstruction on a model without learned concepts)
+/// stops the run as a configuration error at its slot, before any work is spent.
+void check_regularizers(const Pipeline& pipeline, std::vector<WeightedRegularizer>& regularizers,
+                        Model& model, const Dataset& train, const Context& ctx) {
+  const Batch probe = train.points.slice(0, std::min<int64_t>(2, train.size()));
+  for (size_t r = 0; r < regularizers.size(); ++r) {
+    try {
+      regularizers[r].regularizer->penalty(model, probe, 0, ctx);
+    } catch (const PluginRefusal& e) {
+      throw ConfigError(pipeline.regularizers[r].where + ": " + e.what());
+    }
+  }
 }
 
 /// A metric's rows, refusing a NaN: it is never a result, only a sign of a diverged model or a
@@ -121,7 +140,7 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   for (const auto& slot : pipeline.metrics) {
     auto metric = create<Metric>(registry, slot);
     if (!slot.scores_explanations) {
-      MetricInput input{model, test.points, test.task};
+      MetricInput input{model, test.points, test.task, nullptr, nullptr, &data.train};
       append_rows(summaries, summarize(slot_label(slot), metric->evaluate(input, ctx).values),
                   slot);
       continue;
@@ -129,7 +148,8 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
     const auto& scored = slot.scored_explainers;
     for (auto& e : explained) {
       if (std::find(scored.begin(), scored.end(), e.name) == scored.end()) continue;
-      MetricInput input{model, test.points, test.task, e.explainer.get(), &e.explanation};
+      MetricInput input{model,          test.points, test.task, e.explainer.get(),
+                        &e.explanation, &data.train};
       const std::string name = e.name + "/" + slot_label(slot);
       append_rows(summaries,
                   summarize(name, metric->evaluate(input, with_progress(ctx, log, name)).values),
@@ -160,7 +180,10 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
 
   auto regularizers = make_regularizers(pipeline, registry);
   if (pipeline.train.boolean("enabled") && model->trainable() && !model->parameters().empty()) {
-    report.training = train_model(*model, regularizers, data.train, data.val, pipeline.train, ctx);
+    model->set_training(false);
+    check_regularizers(pipeline, regularizers, *model, data.train, ctx);
+    report.training = train_model(*model, regularizers, data.train, data.val, pipeline.train,
+                                  with_progress(ctx, log, "training epochs"));
     report.trained = true;
     if (report.training.stopped_by_cap) {
       report.notes.push_back("training stopped at max_epochs = " +
@@ -174,6 +197,8 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
   }
   model->set_training(false);
   report.metrics = evaluate_metrics(pipeline, registry, *model, data, ctx, log);
+  report.concepts =
+      concept_figures(*model, data.train, data.test, pipeline.run.integer("prototypes"), ctx);
   return report;
 }
 

@@ -186,6 +186,7 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
     }
     model.set_training(false);
     result.epochs = epoch + 1;
+    ctx.progress(result.epochs, max_epochs);  // a total of 0: no cap, not known in advance
     if (!early_stopping) continue;
     const double objective = validation_objective(model, regularizers, validation, epoch, ctx);
     if (objective < result.best_validation_objective - tol) {

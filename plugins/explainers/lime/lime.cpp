@@ -54,6 +54,7 @@ class Lime final : public xreg::Explainer {
   xreg::Explanation explain(xreg::Model& model, const xreg::Batch& points,
                             const xreg::Context& ctx) override {
     if (!mean_.defined()) throw std::logic_error("lime: explain before fit");
+    torch::NoGradGuard black_box;  // no graph through the points, whatever they require
     return xreg::explain_in_chunks(
         points, ctx.max_rows_per_pass / samples_, ctx,
         [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });

@@ -130,6 +130,7 @@ class Maple final : public xreg::Explainer {
   xreg::Explanation explain(xreg::Model& model, const xreg::Batch& points,
                             const xreg::Context& ctx) override {
     if (outputs_.empty()) throw std::logic_error("maple: explain before fit");
+    torch::NoGradGuard black_box;  // no graph through the points, whatever they require
     return xreg::explain_in_chunks(
         points, points_per_chunk(ctx), ctx,
         [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });

@@ -47,15 +47,20 @@ class Saliency final : public xreg::Explainer {
     e.kind = xreg::Explanation::Kind::attribution;
     e.output = output_;
     e.classes = xreg::predicted_classes(model, points, ctx.task, ctx);
+    // Points that require gradients get maps differentiable in them (white-box Lipschitz
+    // estimates optimize through the map); otherwise no graph outlives the call.
+    const bool differentiable = points.x.requires_grad();
     torch::AutoGradMode enable(true);
-    auto z = points.x.detach().unsqueeze(1).requires_grad_(true);      // [N, 1, d...]
-    auto outputs = xreg::forward_points(model, z, points.index, ctx);  // [N, 1, k]
+    auto z = differentiable ? points.x.unsqueeze(1)
+                            : points.x.detach().unsqueeze(1).requires_grad_(true);  // [N, 1, d...]
+    auto outputs = xreg::forward_points(model, z, points.index, ctx);               // [N, 1, k]
     auto f = xreg::explained_from_outputs(outputs, output_, ctx.task, e.classes).squeeze(1);
     auto chosen = chosen_outputs(f, e.classes, ctx.task);  // [N, k']
     std::vector<torch::Tensor> gradients;
     for (int64_t j = 0; j < chosen.size(1); ++j) {
       const bool last = j + 1 == chosen.size(1);
-      auto grad = torch::autograd::grad({chosen.select(1, j).sum()}, {z}, {}, !last)[0];
+      auto grad = torch::autograd::grad({chosen.select(1, j).sum()}, {z}, {},
+                                        !last || differentiable, differentiable)[0];
       gradients.push_back(grad.squeeze(1).flatten(1));
     }
     auto coefficients = torch::stack(gradients, 1);  // [N, k', d]

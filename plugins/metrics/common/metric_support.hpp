@@ -46,26 +46,44 @@ inline const Explanation& explanation_of(const MetricInput& in, const std::strin
   return *in.explanation;
 }
 
-/// As explanation_of, refusing explanations that are not linear surrogates g_x(z) = b + cᵀz:
-/// only those can be evaluated away from x.
-inline const Explanation& linear_explanation_of(const MetricInput& in, const std::string& metric) {
+/// As explanation_of, refusing explanations that cannot be evaluated away from x: only linear
+/// surrogates g_x(z) = b + cᵀz (LIME, MAPLE) and concept explanations g_x(z) = link(θ(x)ᵀh(z))
+/// (SENN, whose model gives h(z)) are surrogates of the explained function.
+inline const Explanation& surrogate_explanation_of(const MetricInput& in,
+                                                   const std::string& metric) {
   const Explanation& explanation = explanation_of(in, metric);
-  if (explanation.kind != Explanation::Kind::linear) {
-    throw std::invalid_argument(metric + " needs linear explanations g_x(z) = b + c^T z (LIME, " +
-                                "MAPLE), not attribution or concept explanations (saliency, SENN)");
+  if (explanation.kind == Explanation::Kind::attribution) {
+    throw std::invalid_argument(metric + " needs explanations that can be evaluated away from " +
+                                "the point (linear surrogates such as LIME's and MAPLE's, or " +
+                                "SENN's concept explanations), not attributions (saliency)");
   }
   return explanation;
 }
 
-/// (g_x(z) − f(z))² at z [N, K, d...]: the linear surrogate of each point against f, the
-/// function the explanation explains, evaluated as the explanation defines it. All N·K inputs go
-/// through the model in one call of explained_function (in passes of at most
-/// ctx.max_rows_per_pass rows, independent of batching). Returns [N, K, k] in float64.
+/// Each point's surrogate at z [N, K, d...], [N, K, k]: b + cᵀz for a linear explanation; for a
+/// concept explanation, the relevances θ(x) applied to the model's concepts at z, h(z), through
+/// the explained output's link, as the self-explaining model's aggregator does at x.
+inline torch::Tensor surrogate_at(const MetricInput& in, const Explanation& explanation,
+                                  const torch::Tensor& z, const Context& ctx) {
+  const auto typed = z.to(explanation.coefficients.dtype());
+  if (explanation.kind == Explanation::Kind::linear) return explanation.evaluate(typed);
+  torch::NoGradGuard no_grad;
+  auto concepts = extra_points(in.model, "concepts",
+                               "a concept explanation is evaluated on the model's concepts h(z)",
+                               typed, in.points.index, ctx);                     // [N, K, c]
+  auto raw = torch::matmul(concepts, explanation.coefficients.transpose(1, 2));  // [N, K, k]
+  return explained_from_outputs(raw, explanation.output, in.task, explanation.classes);
+}
+
+/// (g_x(z) − f(z))² at z [N, K, d...]: each point's surrogate (surrogate_at) against f, the
+/// function the explanation explains. All N·K inputs go through the model in one call of
+/// explained_function (in passes of at most ctx.max_rows_per_pass rows, independent of
+/// batching). Returns [N, K, k] in float64.
 inline torch::Tensor surrogate_squared_error(const MetricInput& in, const Explanation& explanation,
                                              const torch::Tensor& z, const Context& ctx) {
   auto f = explained_function(in.model, z, in.points.index, explanation.output, in.task,
                               explanation.classes, ctx);
-  auto g = explanation.evaluate(z.to(explanation.coefficients.dtype()));
+  auto g = surrogate_at(in, explanation, z, ctx);
   return (g.to(torch::kDouble) - f.to(torch::kDouble)).pow(2);
 }
 

@@ -27,6 +27,15 @@ class RunError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A plugin method that refused its input by throwing std::invalid_argument: what the pipeline
+/// asks of the plugin cannot be done (a SENN regularizer on a model without concepts). A
+/// RunError while a run is under way; found before training, the host reports it as a
+/// ConfigError at the slot's position.
+class PluginRefusal : public RunError {
+ public:
+  using RunError::RunError;
+};
+
 /// The first line of a message, without trailing spaces: errors are reported on one line.
 std::string first_line(const std::string& message);
 

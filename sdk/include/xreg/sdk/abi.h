@@ -40,8 +40,9 @@ extern "C" {
  *  plugins safe. The same release appended bounds to xreg_param_spec, explanation kinds to
  *  xreg_plugin_entry and the status XREG_PLUGIN_BUG, and made Model::state() required. */
 #define XREG_ABI_MAJOR 2
-/** Incremented when fields are appended; the host refuses a plugin newer than itself. */
-#define XREG_ABI_MINOR 0
+/** Incremented when fields are appended; the host refuses a plugin newer than itself.
+ *  2.1: MetricInput gained `train` at its end (the host builds it; 2.0 plugins never read it). */
+#define XREG_ABI_MINOR 1
 
 /** The exported symbol's name, for hosts that look it up. */
 #define XREG_PLUGIN_ENTRY_POINT "xreg_plugin_library"

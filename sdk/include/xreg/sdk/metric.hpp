@@ -34,6 +34,9 @@ struct MetricInput {
   Explainer* explainer = nullptr;
   /// ...and its explanation of `points`.
   const Explanation* explanation = nullptr;
+  /// The training split, for metrics that need its statistics (faithfulness's baseline: the
+  /// training mean). Null where the caller has none. Appended in ABI 2.1.
+  const Dataset* train = nullptr;
 };
 
 class Metric : public Plugin {

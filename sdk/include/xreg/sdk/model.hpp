@@ -4,6 +4,7 @@
 /// Thread safety: one object is used by one thread at a time.
 
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -41,9 +42,34 @@ class Model : public Plugin {
   /// Whether the host's training loop should train this model. Default: true.
   virtual bool trainable() const { return true; }
 
-  /// Named extra outputs for inputs x (SENN: "theta", "concepts"). Default: none.
+  /// Named extra outputs for inputs x [N, d...], differentiable as forward is, so that
+  /// regularizers, explainers and metrics can read a model's inner parts without knowing its
+  /// type. Default: none. The names the built-in plugins read, for c concepts and k outputs:
+  ///   - "concepts" [N, c]: the concept values h(x) of a self-explaining model (SENN);
+  ///   - "theta" [N, c, k]: the relevance of each concept to each output, the raw outputs
+  ///     being Σ_c theta · concepts (logits for classifiers);
+  ///   - "reconstruction" [N, d...]: the input rebuilt from the concepts (learned concepts);
+  ///   - "constant_concepts" [c]: 1 for concepts that do not depend on x (a bias concept).
   virtual std::map<std::string, torch::Tensor> extras(const torch::Tensor& /*x*/) { return {}; }
 };
+
+/// The entry `name` of a model's extras. When it is missing, throws std::invalid_argument
+/// saying `need` (who needs it, and which models give it) and what the model does give.
+inline torch::Tensor find_extra(const std::map<std::string, torch::Tensor>& extras,
+                                const std::string& name, const std::string& need) {
+  auto found = extras.find(name);
+  if (found != extras.end()) return found->second;
+  std::string given;
+  for (const auto& item : extras) given += (given.empty() ? "" : ", ") + item.first;
+  throw std::invalid_argument(need + ", but the model gives no extra output '" + name +
+                              "' (it gives " + (given.empty() ? std::string("none") : given) + ")");
+}
+
+/// The extra output `name` of `model` for inputs x, as find_extra.
+inline torch::Tensor model_extra(Model& model, const torch::Tensor& x, const std::string& name,
+                                 const std::string& need) {
+  return find_extra(model.extras(x), name, need);
+}
 
 /// The state() of a torch::nn::Module (or a torch::jit::Module): its parameters, then its
 /// buffers.

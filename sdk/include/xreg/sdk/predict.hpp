@@ -7,6 +7,7 @@
 #include <torch/autograd.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "xreg/sdk/detail/row_layout.hpp"
@@ -16,16 +17,33 @@ namespace xreg {
 
 namespace detail {
 
-/// The model's outputs on `rows` [R, d...], in passes of at most `step` rows.
-inline torch::Tensor forward_in_passes(Model& model, const torch::Tensor& rows, int64_t step) {
+/// `fn` [R', d...] → [R', m...] applied to `rows` [R, d...] in passes of at most `step` rows.
+template <class Fn>
+torch::Tensor in_passes(const torch::Tensor& rows, int64_t step, Fn fn) {
   std::vector<torch::Tensor> parts;
   for (int64_t begin = 0; begin < rows.size(0); begin += step) {
-    parts.push_back(model.forward(rows.slice(0, begin, std::min(rows.size(0), begin + step))));
+    parts.push_back(fn(rows.slice(0, begin, std::min(rows.size(0), begin + step))));
   }
   return parts.size() == 1 ? parts.front() : torch::cat(parts, 0);
 }
 
 }  // namespace detail
+
+/// `fn` [R, d...] → [R, m...] (a function of each row alone, such as a forward pass) applied to
+/// K inputs of each of N points, z [N, K, d...] → [N, K, m...], in passes of at most
+/// ctx.max_rows_per_pass rows laid out as forward_points describes, so that a point's result
+/// does not depend on its batch.
+template <class Fn>
+torch::Tensor map_points(const torch::Tensor& z, const torch::Tensor& index, const Context& ctx,
+                         Fn fn) {
+  if (!z.device().is_cpu()) {
+    const int64_t step = std::max<int64_t>(1, ctx.max_rows_per_pass);
+    return detail::in_passes(z.flatten(0, 1), step, fn).unflatten(0, {z.size(0), z.size(1)});
+  }
+  const detail::RowLayout layout(index, z.size(1));
+  return layout.unpack(
+      detail::in_passes(layout.pack(z), layout.pass_rows(ctx.max_rows_per_pass), fn));
+}
 
 /// The model's outputs for K inputs of each of N points, z [N, K, d...] → [N, K, k], in passes
 /// of at most ctx.max_rows_per_pass rows. On the CPU each point's rows sit at an offset fixed by
@@ -36,14 +54,19 @@ inline torch::Tensor forward_in_passes(Model& model, const torch::Tensor& rows, 
 /// result with respect to z.
 inline torch::Tensor forward_points(Model& model, const torch::Tensor& z,
                                     const torch::Tensor& index, const Context& ctx) {
-  if (!z.device().is_cpu()) {
-    const int64_t step = std::max<int64_t>(1, ctx.max_rows_per_pass);
-    return detail::forward_in_passes(model, z.flatten(0, 1), step)
-        .unflatten(0, {z.size(0), z.size(1)});
-  }
-  const detail::RowLayout layout(index, z.size(1));
-  return layout.unpack(
-      detail::forward_in_passes(model, layout.pack(z), layout.pass_rows(ctx.max_rows_per_pass)));
+  return map_points(z, index, ctx, [&](const torch::Tensor& rows) { return model.forward(rows); });
+}
+
+/// The model's extra output `name` (Model::extras) for K inputs of each of N points,
+/// z [N, K, d...] → [N, K, m...], batched and laid out as forward_points, and differentiable as
+/// it is. Throws std::invalid_argument saying `need` when the model gives no such output
+/// (see find_extra).
+inline torch::Tensor extra_points(Model& model, const std::string& name, const std::string& need,
+                                  const torch::Tensor& z, const torch::Tensor& index,
+                                  const Context& ctx) {
+  return map_points(z, index, ctx, [&](const torch::Tensor& rows) {
+    return model_extra(model, rows, name, need);
+  });
 }
 
 /// The most points of `rows_per_point` rows each whose forward_points call stays within one

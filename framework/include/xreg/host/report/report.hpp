@@ -6,6 +6,7 @@
 ///   metrics_trials.csv      one row per trial, metric and output
 ///   metrics.csv             one row per metric and output: mean and SD over trials
 ///   metrics.json            both of the above, and the training record of each trial
+///   concepts/               a self-explaining model's learned concepts, per trial (concepts.hpp)
 
 #include <string>
 
@@ -18,11 +19,12 @@ namespace xreg {
 /// Writes `content` to `path` atomically. Throws RunError naming the file on failure.
 void write_file_atomically(const std::string& path, const std::string& content);
 
-/// Writes the run's files into `folder` (created if needed).
 /// Creates the output folder and checks that files can be written in it, before any work, so
 /// that an unusable folder is found before a run rather than after it. Throws ConfigError
 /// naming the folder and the reason.
 void prepare_output_folder(const std::string& folder);
+
+/// Writes the run's files into `folder` (created if needed).
 
 void write_report(const Pipeline& pipeline, const Registry& registry, const RunReport& report,
                   const std::string& folder);

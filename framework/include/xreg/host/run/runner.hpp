@@ -8,6 +8,7 @@
 
 #include "xreg/host/config/pipeline.hpp"
 #include "xreg/host/plugin/registry.hpp"
+#include "xreg/host/report/concepts.hpp"
 #include "xreg/host/run/trainer.hpp"
 
 namespace xreg {
@@ -27,6 +28,7 @@ struct TrialReport {
   TrainResult training;
   std::vector<MetricSummary> metrics;
   std::vector<std::string> notes;  ///< data remarks, calibrated weights
+  ConceptFigures concepts;         ///< a self-explaining model's learned concepts, if any
 };
 
 struct RunReport {

@@ -57,7 +57,8 @@ class BatchStream {
 };
 
 /// Trains `model` on `train` with `settings` (validated against train_schema()), stopping
-/// early on `validation`. Sets each regularizer's effective weight.
+/// early on `validation`. Sets each regularizer's effective weight. Reports each finished epoch
+/// through ctx.progress(epochs, max_epochs), with a total of 0 when training has no cap.
 TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regularizers,
                         const Dataset& train, const Dataset& validation, const Params& settings,
                         const Context& ctx);
