@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 #include <torch/autograd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "explanation_metric_support.hpp"
 #include "plugin_test_support.hpp"
+#include "xreg/host/report/concepts.hpp"
 #include "xreg/sdk/explainer.hpp"
 #include "xreg/sdk/neighborhood.hpp"
 #include "xreg/sdk/regularizer.hpp"
@@ -239,6 +242,57 @@ TEST(SennExplainer, IsExactAtThePointAndScoredAsASurrogate) {
     EXPECT_NEAR(around[n].item<double>(), expected, 1e-15);
   }
   EXPECT_GT(around.min().item<double>(), 0.0);
+}
+
+TEST(ConceptFigures, AreTheMostActiveTrainingRowsAndOnePointsRelevances) {
+  xreg::Params learned = with("conceptizer", "autoencoder");
+  learned.set("concepts", int64_t{3});
+  auto model = senn(learned, {8}, 4, xreg::Task::multiclass);
+  auto train = random_batch({40, 8}, 12), test = random_batch({5, 8}, 13);
+  train.index = train.index + 100;  // global indices, not positions, are reported
+  xreg::Dataset train_set{train, xreg::Task::multiclass, 4, {}, {}};
+  xreg::Dataset test_set{test, xreg::Task::multiclass, 4, {}, {}};
+  auto ctx = double_task_context(xreg::Task::multiclass);
+  auto figures = xreg::concept_figures(*model, train_set, test_set, 6, ctx);
+  ASSERT_TRUE(figures.defined());
+  auto [values, rows] = model->extras(train.x).at("concepts").t().topk(6, 1);
+  EXPECT_TRUE(torch::equal(figures.prototype_rows, rows + 100));
+  EXPECT_TRUE(torch::allclose(figures.prototype_activations, values, 0, 1e-14));
+  EXPECT_TRUE(torch::equal(figures.prototype_inputs[2][0], train.x[rows[2][0].item<int64_t>()]));
+  auto logits = model->forward(test.x.slice(0, 0, 1));
+  const int64_t predicted = logits.argmax(1).item<int64_t>();
+  EXPECT_EQ(figures.explained_output, predicted);
+  EXPECT_TRUE(torch::allclose(
+      figures.explained_relevances,
+      model->extras(test.x.slice(0, 0, 1)).at("theta")[0].select(1, predicted), 0, 1e-14));
+  // Input concepts are not learned: no figures.
+  auto plain = senn({}, {8}, 4, xreg::Task::multiclass);
+  EXPECT_FALSE(xreg::concept_figures(*plain, train_set, test_set, 6, ctx).defined());
+}
+
+TEST(ConceptFigures, ImagesAreWrittenAsPng) {
+  xreg::Params image = with("conceptizer", "conv_autoencoder");
+  image.set("parametrizer", std::string("conv"));
+  auto model = senn(image, {1, 28, 28}, 10, xreg::Task::multiclass);
+  model->set_training(false);
+  xreg::Dataset train{random_batch({12, 1, 28, 28}, 14), xreg::Task::multiclass, 10, {}, {}};
+  xreg::Dataset test{random_batch({2, 1, 28, 28}, 15), xreg::Task::multiclass, 10, {}, {}};
+  auto figures =
+      xreg::concept_figures(*model, train, test, 4, double_task_context(xreg::Task::multiclass));
+  const auto folder = std::filesystem::temp_directory_path() / "xreg_test_concept_figures";
+  std::filesystem::remove_all(folder);
+  xreg::write_concept_figures(folder.string(), 3, figures);
+  for (const char* name : {"trial-3-prototypes.png", "trial-3-explained.png"}) {
+    std::ifstream file(folder / "concepts" / name, std::ios::binary);
+    std::string signature(8, '\0');
+    file.read(signature.data(), 8);
+    EXPECT_EQ(signature, std::string("\x89PNG\r\n\x1a\n", 8)) << name;
+  }
+  std::ifstream csv(folder / "concepts" / "trial-3-prototypes.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "concept,rank,row,activation");
+  std::filesystem::remove_all(folder);
 }
 
 }  // namespace
