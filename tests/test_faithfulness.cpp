@@ -60,6 +60,10 @@ TEST(Faithfulness, EqualsTheCorrelationWithEachFeaturesProbabilityDrop) {
     EXPECT_NEAR(values[n].item<double>(), correlation(sign * kWeights[0], drop), 1e-12) << n;
   }
   EXPECT_GT(values.min().item<double>(), 0.8);
+  auto one_point_per_pass = xreg::testing::double_context();
+  one_point_per_pass.max_rows_per_pass = 7;  // the removals of one point per chunk
+  EXPECT_TRUE(torch::equal(values, metric_values("faithfulness", zero_baseline(), f, points, &own,
+                                                 one_point_per_pass, xreg::Task::binary)));
   FixedExplainer reversed(-kWeights);
   auto wrong = metric_values("faithfulness", zero_baseline(), f, points, &reversed,
                              xreg::testing::double_context(), xreg::Task::binary);

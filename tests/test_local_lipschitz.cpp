@@ -71,6 +71,15 @@ TEST(LocalLipschitz, SearchesBlackBoxExplainersBySampling) {
   few.set("search", std::string("sampling"));
   auto sampled = metric_values("local_lipschitz", few, f, points.points, lime.get(), ctx);
   EXPECT_TRUE(torch::equal(automatic, sampled));
+  few.set("search", std::string("gradient"));
+  try {
+    metric_values("local_lipschitz", few, f, points.points, lime.get(), ctx);
+    FAIL() << "gradient ascent was run on an explanation without gradients";
+  } catch (const xreg::RunError& e) {
+    EXPECT_NE(std::string(e.what()).find("needs an explanation differentiable in the input"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(LocalLipschitz, SameValuesWhateverTheBatching) {

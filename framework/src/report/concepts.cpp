@@ -128,12 +128,16 @@ ConceptFigures concept_figures(Model& model, const Dataset& train, const Dataset
   for (int64_t s : train.points.x.sizes().slice(1)) shape.push_back(s);
   figures.prototype_inputs = train.points.x.index_select(0, rows.flatten()).view(shape);
   auto first = test.points.slice(0, 1);
-  auto theta = model.extras(first.x).at("theta")[0];  // [c, k]
+  auto theta = find_extra(model.extras(first.x), "theta", kNeed)[0];  // [c, k]
   figures.explained_output =
       test.task == Task::binary ? 0 : predict(model, first, ctx).argmax(1).item<int64_t>();
   figures.explained_input = first.x[0];
   figures.explained_relevances = theta.select(1, figures.explained_output);
-  return figures;
+  // A diverged model's figures would be noise drawn from NaN: none are written.
+  const bool finite = torch::isfinite(activations).all().item<bool>() &&
+                      torch::isfinite(figures.explained_relevances).all().item<bool>() &&
+                      torch::isfinite(figures.prototype_inputs).all().item<bool>();
+  return finite ? figures : ConceptFigures{};
 }
 
 void write_concept_figures(const std::string& folder, int64_t trial,

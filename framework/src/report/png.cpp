@@ -8,9 +8,15 @@ namespace xreg {
 
 namespace {
 
+/// libpng's write callback. Nothing may throw through libpng's C frames: a failed append is
+/// reported to libpng, which longjmps back to encode_png.
 void append_bytes(png_structp png, png_bytep data, png_size_t length) {
-  auto* out = static_cast<std::string*>(png_get_io_ptr(png));
-  out->append(reinterpret_cast<const char*>(data), length);
+  try {
+    static_cast<std::string*>(png_get_io_ptr(png))
+        ->append(reinterpret_cast<const char*>(data), length);
+  } catch (...) {
+    png_error(png, "out of memory");
+  }
 }
 
 void flush_nothing(png_structp) {}

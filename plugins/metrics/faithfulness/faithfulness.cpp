@@ -8,6 +8,7 @@
 // coefficient itself (θᵢ, the paper's choice) or its contribution at the point, the coefficient
 // times what removal takes away (θᵢhᵢ, or cᵢ(xᵢ − baselineᵢ)), which a removal's drop follows
 // more closely when features or concepts take both signs.
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -91,27 +92,45 @@ class Faithfulness final : public xreg::Metric {
     return row_correlation(contribution_ ? relevance * h : relevance, drop);
   }
 
-  /// Features: the model at x with one feature set to the baseline at a time.
+  /// Features: the model at x with one feature set to the baseline at a time, in chunks of
+  /// points whose d removed copies each fit one forward pass of the memory budget.
   torch::Tensor feature_correlation(const xreg::MetricInput& in, const xreg::Explanation& e,
                                     const torch::Tensor& classes, const xreg::Context& ctx) const {
     const auto& x = in.points.x;
     const int64_t n = x.size(0), d = x[0].numel();
+    auto base = baseline(in, x.flatten(1));  // [d]
+    auto drop = torch::empty({n, d}, x.options().dtype(torch::kDouble));
+    const int64_t chunk = xreg::points_per_pass(d, ctx);
+    for (int64_t begin = 0; begin < n; begin += chunk) {
+      const int64_t end = std::min(n, begin + chunk);
+      auto points = in.points.slice(begin, end);
+      drop.slice(0, begin, end)
+          .copy_(removal_drops(in.model, points, base, classes.slice(0, begin, end), in.task, ctx));
+    }
+    auto relevance = toward_predicted(e, classes, in.task);
+    auto removed_value = (x.flatten(1) - base).to(torch::kDouble);
+    return row_correlation(contribution_ ? relevance * removed_value : relevance, drop);
+  }
+
+  /// [P, d]: the predicted class's probability at each of P points minus its value with each
+  /// feature set to the baseline [d].
+  static torch::Tensor removal_drops(xreg::Model& model, const xreg::Batch& points,
+                                     const torch::Tensor& base, const torch::Tensor& classes,
+                                     xreg::Task task, const xreg::Context& ctx) {
+    const auto& x = points.x;
+    const int64_t p = x.size(0), d = x[0].numel();
     auto flat = x.flatten(1);
-    auto base = baseline(in, flat);                             // [d]
     auto eye = torch::eye(d, flat.options()).to(torch::kBool);  // [d, d]
     auto removed = torch::where(eye.unsqueeze(0), base.view({1, 1, d}), flat.unsqueeze(1));
-    std::vector<int64_t> shape{n, d};
+    std::vector<int64_t> shape{p, d};
     for (int64_t s : x.sizes().slice(1)) shape.push_back(s);
-    auto at_removed = xreg::explained_function(in.model, removed.view(shape), in.points.index,
-                                               xreg::OutputMode::predicted_class, in.task, classes,
-                                               ctx);  // [N, d, 1]
-    auto at_x = xreg::explained_function(in.model, x.unsqueeze(1), in.points.index,
-                                         xreg::OutputMode::predicted_class, in.task, classes,
-                                         ctx);  // [N, 1, 1]
-    auto drop = (at_x - at_removed).squeeze(2).to(torch::kDouble);
-    auto relevance = toward_predicted(e, classes, in.task);
-    auto removed_value = (flat - base).to(torch::kDouble);
-    return row_correlation(contribution_ ? relevance * removed_value : relevance, drop);
+    auto at_removed = xreg::explained_function(model, removed.view(shape), points.index,
+                                               xreg::OutputMode::predicted_class, task, classes,
+                                               ctx);  // [P, d, 1]
+    auto at_x = xreg::explained_function(model, x.unsqueeze(1), points.index,
+                                         xreg::OutputMode::predicted_class, task, classes,
+                                         ctx);  // [P, 1, 1]
+    return (at_x - at_removed).squeeze(2).to(torch::kDouble);
   }
 
   /// The probability of each point's predicted class from raw outputs [N, K, k]: [N, K].

@@ -12,7 +12,9 @@
 //     same ball with a Gaussian-process optimizer of 10 calls);
 //   - data: the reference's discrete estimate over the evaluated points themselves,
 //     max_j ‖e_i − e_j‖² / ‖h_i − h_j‖² over neighbors with ‖h_i − h_j‖² ≤ max_distance (squared
-//     distances, as sample_local_lipschitz computes them); a point without neighbors scores 0.
+//     distances, as sample_local_lipschitz computes them, so its values are on the square of
+//     the other searches' scale, and they depend on which points are evaluated together); a
+//     point without neighbors scores 0.
 // auto picks gradient when the explanation is differentiable and sampling otherwise.
 #include <torch/autograd.h>
 
@@ -26,9 +28,11 @@ namespace {
 
 constexpr xreg_param_spec kParams[] = {
     xreg::param::string("search", "\"auto\"",
-                        "How the maximum is sought: gradient ascent on z, sampling candidates in "
-                        "the ball, or the evaluated data points themselves (data); auto: gradient "
-                        "when the explanation is differentiable in the input, sampling otherwise.",
+                        "How the maximum is sought: gradient ascent on z (from the best sampled "
+                        "candidate), sampling candidates in the ball, or the evaluated data points "
+                        "themselves (data: a ratio of squared distances, as the reference's); "
+                        "auto: gradient when the explanation is differentiable in the input, "
+                        "sampling otherwise.",
                         "auto|gradient|sampling|data"),
     xreg::param::string("distance", "\"input\"",
                         "The denominator: ‖x − z‖ in the input, or ‖h(x) − h(z)‖ in the model's "
@@ -52,6 +56,9 @@ constexpr xreg_param_spec kParams[] = {
         .positive(),
 };
 
+/// Squared distances at or below this are the same point (search = data).
+constexpr double kSamePoint = 1e-24;
+
 /// An explanation as one vector per point [N, m]: intercept and coefficients of each output.
 torch::Tensor as_vector(const xreg::Explanation& e) { return e.flat_with_intercept().flatten(1); }
 
@@ -72,7 +79,13 @@ class LocalLipschitz final : public xreg::Metric {
   xreg::MetricResult evaluate(const xreg::MetricInput& in, const xreg::Context& ctx) override {
     const auto& explanation = xreg::metrics::explanation_of(in, "local_lipschitz");
     if (search_ == "data") return {data_estimate(in, explanation, ctx)};
-    const bool gradient = search_ == "gradient" || (search_ == "auto" && differentiable(in, ctx));
+    const bool gradient = search_ != "sampling" && differentiable(in, ctx);
+    if (search_ == "gradient" && !gradient) {
+      throw std::invalid_argument(
+          "local_lipschitz with search = \"gradient\" needs an explanation differentiable in the "
+          "input (SENN, saliency); this explainer gives none: use search = \"sampling\" or "
+          "\"auto\"");
+    }
     auto sampled = sampling_estimate(in, explanation, ctx);
     if (!gradient) return {sampled.ratio};
     return {torch::maximum(sampled.ratio, gradient_estimate(in, explanation, sampled.best, ctx))};
@@ -164,7 +177,10 @@ class LocalLipschitz final : public xreg::Metric {
     auto denominator = (represented(in, z, ctx) - represented(in, points.x.unsqueeze(1), ctx))
                            .to(torch::kDouble)
                            .norm(2, {2});
-    auto [ratio, which] = (numerator / denominator).max(1);
+    // A candidate at the point itself (or with the point's concepts) bounds nothing: ratio 0.
+    auto ratios = torch::where(denominator > 0, numerator / denominator.clamp_min(1e-300),
+                               torch::zeros_like(numerator));
+    auto [ratio, which] = ratios.max(1);
     auto index = which.to(z.device()).view({n, 1}).expand({n, z[0][0].numel()});
     auto best = z.flatten(2).gather(1, index.unsqueeze(1)).squeeze(1).view(points.x.sizes());
     ctx.progress(n, n);
@@ -180,15 +196,21 @@ class LocalLipschitz final : public xreg::Metric {
     std::vector<torch::Tensor> parts;
     for (int64_t begin = 0; begin < n; begin += block) {
       const int64_t end = std::min(n, begin + block);
-      auto h_distance = torch::cdist(h.slice(0, begin, end), h).pow(2);
-      auto e_distance = torch::cdist(e.slice(0, begin, end), e).pow(2);
-      auto neighbor = (h_distance <= max_distance_) & (h_distance > 0);
+      auto h_distance = exact_distances(h.slice(0, begin, end), h).pow(2);
+      auto e_distance = exact_distances(e.slice(0, begin, end), e).pow(2);
+      auto neighbor = (h_distance <= max_distance_) & (h_distance > kSamePoint);
       auto ratio = torch::where(neighbor, e_distance / h_distance.clamp_min(1e-300),
                                 torch::zeros_like(e_distance));
       parts.push_back(std::get<0>(ratio.max(1)));
       ctx.progress(end, n);
     }
     return torch::cat(parts).to(torch::kCPU);
+  }
+
+  /// Pairwise distances from the differences themselves (cdist's matrix-product shortcut leaves
+  /// duplicate rows tiny positive distances, which would pass as neighbors).
+  static torch::Tensor exact_distances(const torch::Tensor& a, const torch::Tensor& b) {
+    return torch::cdist(a, b, 2.0, /*compute_mode=donot_use_mm_for_euclid_dist=*/2);
   }
 
   /// ‖e(x) − e(z)‖ / ‖r(x) − r(z)‖ per point, differentiable in z.

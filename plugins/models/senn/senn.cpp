@@ -34,7 +34,7 @@ constexpr xreg_param_spec kParams[] = {
                         "The concepts h(x): input (the features and a constant bias concept, "
                         "[x; 1]); autoencoder (a fully connected autoencoder learns `concepts` "
                         "concepts); conv_autoencoder (a convolutional one, for [N, C, H, W] "
-                        "images of at least 28x28 pixels).",
+                        "images of at least 16x16 pixels; the reference uses 28x28).",
                         "input|autoencoder|conv_autoencoder"),
     xreg::param::integer("concepts", "5",
                          "Number of learned concepts (autoencoder, conv_autoencoder); input "
@@ -81,7 +81,7 @@ std::vector<int64_t> conv_sides(const std::vector<int64_t>& input, const std::st
   std::vector<int64_t> sides{after_conv_pool(after_conv_pool(input[1])),
                              after_conv_pool(after_conv_pool(input[2]))};
   if (sides[0] < min_side || sides[1] < min_side) {
-    throw std::invalid_argument(what + " needs images of at least 28x28 pixels; the data's are " +
+    throw std::invalid_argument(what + " needs images of at least 16x16 pixels; the data's are " +
                                 std::to_string(input[1]) + "x" + std::to_string(input[2]));
   }
   return sides;

@@ -68,7 +68,9 @@ class SennRobustness final : public xreg::Regularizer {
     auto extras = model.extras(x);
     auto theta = xreg::find_extra(extras, "theta", kNeed);        // [N, c, k]
     auto concepts = xreg::find_extra(extras, "concepts", kNeed);  // [N, c]
-    auto f = differentiated_output(model.forward(x), ctx.task);
+    // The raw outputs Σ_c θ·h (model.hpp's contract for these extras) from the same pass as θ
+    // and h, so that dropout draws one mask for all three, as the reference's single pass.
+    auto f = differentiated_output((theta * concepts.unsqueeze(2)).sum(1), ctx.task);
     std::vector<torch::Tensor> differences;  // per output k: [N, d]
     for (int64_t k = 0; k < f.size(1); ++k) {
       auto unit = torch::zeros_like(f);
