@@ -100,6 +100,16 @@ inline torch::Tensor copy_indices(const torch::Tensor& index, int64_t copies) {
   return (kCopyIndexBase + index.to(torch::kLong).unsqueeze(1) * copies + copy).flatten();
 }
 
+/// The points of `points` as copies at inputs z [N·K, d...] (K per point, in order) with the
+/// global indices `index` [N·K]: targets and annotations repeated K times.
+inline Batch copies_of(const Batch& points, const torch::Tensor& z, const torch::Tensor& index) {
+  const int64_t copies = z.size(0) / points.size();
+  auto repeated = [&](const torch::Tensor& t) {
+    return t.defined() ? t.repeat_interleave(copies, 0) : t;
+  };
+  return Batch{z, repeated(points.y), index, repeated(points.annotations)};
+}
+
 /// How each point's explanation changes at K copies z [N, K, d...] of the point: the squared
 /// difference, entry by entry, between `vector(explanation)` of each copy and of the point,
 /// [N, K, k, m] in float64, where `vector` maps an explanation of P points to [P, k, m]. The
@@ -108,11 +118,7 @@ template <class Vector>
 torch::Tensor explanation_change(const MetricInput& in, const Explanation& explanation,
                                  const torch::Tensor& z, const Context& ctx, Vector vector) {
   const int64_t n = z.size(0), copies = z.size(1);
-  auto repeated = [&](const torch::Tensor& t) {
-    return t.defined() ? t.repeat_interleave(copies, 0) : t;
-  };
-  Batch batch{z.flatten(0, 1), repeated(in.points.y), copy_indices(in.points.index, copies),
-              repeated(in.points.annotations)};
+  auto batch = copies_of(in.points, z.flatten(0, 1), copy_indices(in.points.index, copies));
   auto at_copies = vector(in.explainer->explain(in.model, batch, ctx)).to(torch::kDouble);
   auto at_points = vector(explanation).to(torch::kDouble).unsqueeze(1);
   return (at_copies.unflatten(0, {n, copies}) - at_points).pow(2);

@@ -104,12 +104,7 @@ class LocalLipschitz final : public xreg::Metric {
                                       const xreg::Context& ctx) {
     xreg::Context quiet = ctx;
     quiet.progress_sink = nullptr;
-    const int64_t copies = z.size(0) / base.size();
-    auto repeat = [&](const torch::Tensor& t) {
-      return t.defined() ? t.repeat_interleave(copies, 0) : t;
-    };
-    return in.explainer->explain(
-        in.model, xreg::Batch{z, repeat(base.y), index, repeat(base.annotations)}, quiet);
+    return in.explainer->explain(in.model, xreg::metrics::copies_of(base, z, index), quiet);
   }
 
   /// Whether the explanation of a point depends differentiably on it.
