@@ -296,5 +296,28 @@ TEST(Friedman1, SplitsLikeAFile) {
   EXPECT_EQ(splits.train.feature_names.size(), 10u);
 }
 
+TEST(DataShape, ReshapesEveryPointRowMajorAndChecksTheSize) {
+  const SplitData flat = load_splits(friedman(200), "", 5, 0, torch::kFloat32);
+  Params shaped = friedman(200);
+  shaped.set("shape", std::vector<int64_t>{2, 5});
+  const SplitData splits = load_splits(shaped, "", 5, 0, torch::kFloat32);
+  for (const auto& [split, original] :
+       {std::pair{&splits.train, &flat.train}, std::pair{&splits.val, &flat.val},
+        std::pair{&splits.test, &flat.test}}) {
+    EXPECT_EQ(split->points.x.sizes().slice(1).vec(), (std::vector<int64_t>{2, 5}));
+    EXPECT_TRUE(torch::equal(split->points.x.flatten(1), original->points.x));
+    EXPECT_TRUE(split->feature_names.empty());
+  }
+  shaped.set("shape", std::vector<int64_t>{1, 8, 8});
+  try {
+    load_splits(shaped, "", 5, 0, torch::kFloat32);
+    FAIL() << "a shape of 64 values was accepted for 10 features";
+  } catch (const ConfigError& error) {
+    EXPECT_STREQ(error.what(),
+                 "data.shape: expected a shape of 10 values per point, as [data] generator "
+                 "friedman1 has ([10]), found [1, 8, 8] (64 values)");
+  }
+}
+
 }  // namespace
 }  // namespace xreg

@@ -90,6 +90,11 @@ constexpr xreg_param_spec kDataSpecs[] = {
                    "Regression: standardize the target with training statistics as well."),
     param::boolean("drop_missing", "false",
                    "Leave out rows with an empty value instead of stopping with an error."),
+    param::integers("shape", "[]",
+                    "One point's shape, e.g. [1, 8, 8] to give image models 8x8 digits read from "
+                    "a CSV; its product must equal the number of features. Empty: as read, [d] "
+                    "for a table and [1, H, W] for IDX images.")
+        .positive(),
     param::string("generator", "\"friedman1\"", "The built-in data set (format = \"builtin\").",
                   "friedman1"),
     param::integer("samples", "1000", "Number of rows of the built-in data set.").at_least(1),

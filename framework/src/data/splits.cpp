@@ -4,6 +4,7 @@
 #include "xreg/host/data/splits.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <c10/util/accumulate.h>
 #include <torch/types.h>
 
 #include <algorithm>
@@ -414,6 +415,34 @@ std::string source_of(const Params& data) {
   return "[data] generator " + data.string("generator");
 }
 
+std::string shape_text(c10::IntArrayRef shape) {
+  std::ostringstream text;
+  text << shape;
+  return text.str();
+}
+
+/// data.shape: each point reshaped to the given shape (row-major), when its size matches.
+void reshape_points(const Params& data, const std::string& source, SplitData& out) {
+  const std::vector<int64_t>& shape = data.integers("shape");
+  if (shape.empty()) return;
+  const auto& x = out.train.points.x;
+  int64_t wanted = 1;
+  for (int64_t extent : shape) wanted *= extent;
+  const auto found = x.sizes().slice(1);
+  const int64_t per_point = c10::multiply_integers(found);
+  if (wanted != per_point) {
+    fail("data.shape: expected a shape of " + std::to_string(per_point) + " values per point, as " +
+         source + " has (" + shape_text(found) + "), found " + shape_text(shape) + " (" +
+         std::to_string(wanted) + " values)");
+  }
+  for (Dataset* split : {&out.train, &out.val, &out.test}) {
+    std::vector<int64_t> sizes{split->points.x.size(0)};
+    sizes.insert(sizes.end(), shape.begin(), shape.end());
+    split->points.x = split->points.x.reshape(sizes);
+    if (shape.size() > 1) split->feature_names.clear();
+  }
+}
+
 const Table& any_split(const SplitTables& splits) {
   return splits.train ? *splits.train : splits.val ? *splits.val : *splits.test;
 }
@@ -435,6 +464,7 @@ SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t 
   for (const Dataset* split : {&out.train, &out.val, &out.test}) {
     check_finite(*split, source_of(data), dtype);
   }
+  reshape_points(data, source_of(data), out);
   return out;
 }
 
