@@ -73,7 +73,7 @@ using Names = std::vector<std::string>;
 
 TEST(DataSchema, DefinesEveryKeyWithItsDefault) {
   const Params data = data_params();
-  EXPECT_EQ(data.values().size(), 22u);
+  EXPECT_EQ(data.values().size(), 23u);
   EXPECT_EQ(data.string("format"), "csv");
   EXPECT_EQ(data.string("header"), "auto");
   EXPECT_EQ(data.string("target"), "last");
@@ -83,6 +83,7 @@ TEST(DataSchema, DefinesEveryKeyWithItsDefault) {
   EXPECT_FALSE(data.boolean("standardize_target"));
   EXPECT_EQ(data.integer("samples"), 1000);
   EXPECT_DOUBLE_EQ(data.real("noise"), 1.0);
+  EXPECT_TRUE(data.integers("shape").empty());
   for (const auto& param : data_schema()) {
     if (param.name == "task") {
       EXPECT_EQ(param.choices, (Names{"regression", "binary", "multiclass"}));

@@ -183,6 +183,21 @@ TEST_F(IdxTest, TruncatedFilesAreNamed) {
             empty + ": truncated file: no IDX magic number (0x00000803)");
 }
 
+TEST_F(IdxTest, EmptyDimensionsAreRefused) {
+  const Digits set = digits(3);
+  const std::string labels = write_plain("labels", idx_file({3}, set.labels));
+  const std::string blank = write_plain("blank", idx_file({3, 0, 0}, {}));
+  EXPECT_EQ(read_error(blank, labels),
+            blank + ": expected image dimensions of at least 1, found 3x0x0");
+  const std::string none = write_plain("none", idx_file({0}, {}));
+  EXPECT_EQ(read_error(write_plain("images", idx_file({3, 2, 3}, set.pixels)), none),
+            none + ": expected label dimensions of at least 1, found 0");
+  // Found by fuzz_idx: no images of 3166485692x3166485692 pixels, whose strides overflowed.
+  const std::string huge = write_plain("huge", idx_file({0, 0xbcbcbcbc, 0xbcbcbcbc}, {}));
+  EXPECT_EQ(read_error(huge, labels),
+            huge + ": expected image dimensions of at least 1, found 0x3166485692x3166485692");
+}
+
 TEST_F(IdxTest, CutGzipStreamIsATruncatedFile) {
   write_digits("set", 200);
   std::ifstream in(path("set-images.gz"), std::ios::binary);

@@ -85,6 +85,9 @@ std::vector<int64_t> read_header(const std::vector<uint8_t>& bytes, uint8_t rank
   }
   std::vector<int64_t> dims;
   for (size_t d = 0; d < rank; ++d) dims.push_back(big_endian_u32(bytes.data() + 4 + 4 * d));
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) {
+    fail(path + ": expected " + what + " dimensions of at least 1, found " + dims_text(dims));
+  }
   return dims;
 }
 
