@@ -70,7 +70,24 @@ TEST(TorchScript, RefusesDataOfAnotherShape) {
   p.set("path", shared_path("models/housing_mlp.pt"));
   auto model = make_plugin<xreg::Model>("torchscript", p);
   EXPECT_THROW(model->build(xreg::ModelShape{{12}, 3, xreg::Task::regression}, xreg::Context{}),
-               xreg::RunError);
+               xreg::PluginRefusal);
+}
+
+TEST(TorchScript, NamesBothWidthsWhenTheDataAreWider) {
+  if (!have_shared("models/housing_mlp.pt")) GTEST_SKIP() << "../shared is not there";
+  xreg::Params p;
+  p.set("path", shared_path("models/housing_mlp.pt"));
+  auto model = make_plugin<xreg::Model>("torchscript", p);
+  try {
+    model->build(xreg::ModelShape{{13}, 1, xreg::Task::regression}, xreg::Context{});
+    FAIL() << "a model of 12 inputs was built for points of 13";
+  } catch (const xreg::PluginRefusal& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("cannot take the data's points [13] (its first weight matrix takes 12)"),
+              std::string::npos)
+        << message;
+    EXPECT_EQ(message.find("The following operation failed"), std::string::npos) << message;
+  }
 }
 
 }  // namespace

@@ -218,6 +218,38 @@ plugin = "senn_reconstruction"
   EXPECT_FALSE(fs::exists(scratch() / "refused_out" / "metrics.csv"));
 }
 
+TEST(App, AMetricThatRefusesTheTaskStopsTheRunBeforeTraining) {
+  const auto file = write_pipeline("accuracy.toml", small_with(R"(
+[[metric]]
+plugin = "accuracy"
+)"));
+  const auto run = xreg("run '" + file + "' --output accuracy_out");
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(run.out.find("training epochs"), std::string::npos) << run.out;
+  EXPECT_NE(run.err.find("accuracy.toml:18:1: metric plugin 'accuracy'"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("needs a binary or multiclass task, not regression"), std::string::npos)
+      << run.err;
+  EXPECT_FALSE(fs::exists(scratch() / "accuracy_out" / "metrics.csv"));
+}
+
+TEST(App, AModelThatRefusesTheDataIsAConfigurationErrorAtItsSlot) {
+  const std::string model = XREG_SHARED_DIR "/models/housing_mlp.pt";
+  if (!fs::exists(model)) GTEST_SKIP() << "../shared is not there";
+  std::string text = kSmall;
+  const std::string mlp = "plugin = \"mlp\"\nhidden = [8]";
+  text.replace(text.find(mlp), mlp.size(), "plugin = \"torchscript\"\npath = \"" + model + "\"");
+  const auto run =
+      xreg("run '" + write_pipeline("width.toml", text) + "' --output width_out --quiet");
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(lines(run.err), 1) << run.err;
+  EXPECT_NE(run.err.find("width.toml:8:1: model plugin 'torchscript'"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("cannot take the data's points [10] (its first weight matrix takes 12)"),
+            std::string::npos)
+      << run.err;
+}
+
 TEST(App, ValidateRefusesAMetricThatCannotScoreItsExplainer) {
   const auto file = write_pipeline("kinds.toml", small_with(R"(
 [[explainer]]

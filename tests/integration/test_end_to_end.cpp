@@ -191,6 +191,28 @@ TEST(EndToEnd, WritesTheReportFiles) {
   for (const auto& item : fs::directory_iterator(out)) {
     EXPECT_EQ(item.path().filename().string().find(".tmp"), std::string::npos);
   }
+  EXPECT_TRUE(fs::exists(out / "run.complete"));
+}
+
+TEST(EndToEnd, AFolderWrittenAgainIsAResultOnlyOnceEveryFileIsWritten) {
+  const auto pipeline = pipeline_from(kFriedman, {"run.trials=1", "train.max_epochs=2"});
+  auto report = xreg::run_pipeline(pipeline, xreg::testing::built_plugins());
+  const fs::path out = fs::temp_directory_path() / "xreg_end_to_end_republish";
+  fs::remove_all(out);
+  xreg::write_report(pipeline, xreg::testing::built_plugins(), report, out.string());
+  ASSERT_TRUE(fs::exists(out / "run.complete"));
+  // A run killed while writing left a temporary file, and this one fails half-way (a folder
+  // stands where metrics.csv goes): the marker is gone, so the mixed folder is no result.
+  std::ofstream(out / ".metrics.json.tmp12345") << "half";
+  fs::remove(out / "metrics.csv");
+  fs::create_directories(out / "metrics.csv" / "inside");
+  EXPECT_THROW(xreg::write_report(pipeline, xreg::testing::built_plugins(), report, out.string()),
+               xreg::RunError);
+  EXPECT_FALSE(fs::exists(out / "run.complete"));
+  EXPECT_FALSE(fs::exists(out / ".metrics.json.tmp12345"));
+  fs::remove_all(out / "metrics.csv");
+  xreg::write_report(pipeline, xreg::testing::built_plugins(), report, out.string());
+  EXPECT_TRUE(fs::exists(out / "run.complete"));
 }
 
 TEST(EndToEnd, AtomicWriteReplacesAWholeFile) {

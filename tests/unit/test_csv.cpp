@@ -177,6 +177,17 @@ TEST_F(CsvTest, WrongFieldCountNamesFileAndPhysicalLine) {
             path_ + ":4: expected 3 fields, found 4");
 }
 
+TEST_F(CsvTest, BinaryDataIsNamedAsSuch) {
+  EXPECT_EQ(error_of(std::string("a,b\n1,2\n\0\x03\x08", 11)),
+            path_ +
+                ":3: expected CSV text, found a NUL byte at byte 8 (binary data; IDX image "
+                "files are read with format = \"idx\")");
+  EXPECT_EQ(error_of(std::string("\x1f\x8b\x08\0", 4)),
+            path_ +
+                ":1: expected CSV text, found a NUL byte at byte 3 (gzip data: decompress it "
+                "first; IDX image files are read with format = \"idx\")");
+}
+
 TEST_F(CsvTest, NonNumericValueNamesColumnAndText) {
   EXPECT_EQ(error_of("a,b,y\n1,2,3\n4,abc,6\n"),
             path_ + ":3: column 'b' (1): expected a number, found 'abc'");

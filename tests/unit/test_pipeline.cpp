@@ -172,7 +172,17 @@ TEST(ValidatePipeline, WrongListElementIsReportedAtTheElement) {
             "containing a string");
   EXPECT_EQ(error_of("[run]\nplugin_path = [\"a\", 2]\n" + kMlp),
             "p.toml:2:21: [run] plugin_path: expected a list of strings, found a list "
-            "containing an integer");
+            "containing an integer (write it as \"2\")");
+}
+
+TEST(ValidatePipeline, AnIntegerWhereAStringIsExpectedIsReadAsItsDigits) {
+  const Pipeline pipeline = validate("[data]\ntarget = 4\npositive = 1\n" + kMlp);
+  EXPECT_EQ(pipeline.data.string("target"), "4");
+  EXPECT_EQ(pipeline.data.string("positive"), "1");
+  EXPECT_EQ(error_of(kMlp + "\n[train]\noptimizer = 3\n"),
+            "p.toml:5:13: [train] optimizer: expected one of adam|sgd, found '3'");
+  EXPECT_EQ(error_of("[data]\npath = 7\n" + kMlp),
+            "p.toml:2:8: [data] path: expected a path, found an integer");
 }
 
 TEST(ValidatePipeline, StringChoices) {
@@ -192,9 +202,11 @@ TEST(ValidatePipeline, MissingRequiredKeyIsReportedAtTheTable) {
   // validating, sees it: a missing file is found then, at the slot.
   const std::string missing = error_of("[model]\nplugin = \"torchscript\"\npath = \"net.pt\"\n");
   EXPECT_TRUE(starts_with(missing, "p.toml:1:1: [model] 'torchscript': ")) << missing;
-  EXPECT_NE(missing.find("model file '" + (fs::current_path() / "net.pt").string() + "'"),
+  EXPECT_NE(missing.find("model file '" + (fs::current_path() / "net.pt").string() +
+                         "': cannot open: No such file or directory"),
             std::string::npos)
       << missing;
+  EXPECT_EQ(missing.find("errno"), std::string::npos) << missing;
 }
 
 TEST(ValidatePipeline, MissingModelTable) {

@@ -134,20 +134,40 @@ TEST(PluginLoading, ReportsAPluginBugAsARunErrorNamingBothTypes) {
   }
 }
 
-TEST(PluginLoading, SkipsALibraryThatIsNotAPluginWithAWarning) {
-  const fs::path folder = scratch_folder("not_a_plugin");
-  fs::copy_file(fixture("no_entry_point"), folder / "libhelper.so");
-  std::ofstream(folder / "notes.so") << "not a library\n";
+/// Loads `folder` with a copy of the mse plugin added, checks that mse loaded, and returns the
+/// warnings about the folder's other files.
+std::vector<std::string> warnings_loading_beside_mse(const fs::path& folder) {
   fs::copy_file(std::string(XREG_PLUGIN_BUILD_DIR) + "/libxreg_mse.so", folder / "libxreg_mse.so");
   std::vector<std::string> warnings;
   auto registry = registry_warning_into(warnings);
   registry->load_directory(folder.string());
   EXPECT_NE(registry->find(XREG_KIND_METRIC, "mse"), nullptr);
+  return warnings;
+}
+
+TEST(PluginLoading, SkipsALibraryThatIsNotAPluginWithAWarning) {
+  const fs::path folder = scratch_folder("not_a_plugin");
+  fs::copy_file(fixture("no_entry_point"), folder / "libhelper.so");
+  std::ofstream(folder / "notes.so") << "not a library\n";
+  const std::vector<std::string> warnings = warnings_loading_beside_mse(folder);
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_NE(warnings[0].find("libhelper.so': no entry point 'xreg_plugin_library'"),
             std::string::npos)
       << warnings[0];
-  EXPECT_NE(warnings[1].find("notes.so': not a shared library"), std::string::npos) << warnings[1];
+  EXPECT_NE(warnings[1].find("notes.so': not a shared library (its ELF headers cannot be read)"),
+            std::string::npos)
+      << warnings[1];
+}
+
+TEST(PluginLoading, SkipsALinkThatLoopsOrDanglesWithAWarning) {
+  const fs::path folder = scratch_folder("links");
+  fs::create_symlink(folder / "libloop.so", folder / "libloop.so");
+  fs::create_symlink(folder / "gone.so", folder / "libdangling.so");
+  const std::vector<std::string> warnings = warnings_loading_beside_mse(folder);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("libdangling.so': "), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("libloop.so': Too many levels of symbolic links"), std::string::npos)
+      << warnings[1];
 }
 
 TEST(PluginLoading, StillRefusesALibraryThatClaimsToBeAPluginInAFolder) {
@@ -229,9 +249,13 @@ TEST(PluginLoading, RefusesAFileThatIsNotALibrary) {
     registry.load_library(path);
     FAIL() << "a text file was loaded";
   } catch (const xreg::PluginLoadError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("plugin '" + path + "': cannot load the library: ", 0),
-              0u)
-        << e.what();
+    const std::string message = e.what();
+    EXPECT_EQ(message.rfind("plugin '" + path + "': cannot load the library: ", 0), 0u) << message;
+    // The dynamic loader's reason only: not Boost.DLL's wrapping, nor an errno text
+    // ("Bad file descriptor") that belongs to no call of ours.
+    EXPECT_NE(message.find("invalid ELF header"), std::string::npos) << message;
+    EXPECT_EQ(message.find("Bad file descriptor"), std::string::npos) << message;
+    EXPECT_EQ(message.find("boost::dll"), std::string::npos) << message;
   }
 }
 

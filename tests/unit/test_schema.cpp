@@ -56,7 +56,8 @@ TEST(ToValue, RejectsAFloatWhereAnIntegerIsExpected) {
 TEST(ToValue, RejectsOtherTypes) {
   EXPECT_FALSE(convert("\"true\"", XREG_PARAM_BOOL));
   EXPECT_FALSE(convert("1", XREG_PARAM_BOOL));
-  EXPECT_FALSE(convert("1", XREG_PARAM_STRING));
+  EXPECT_FALSE(convert("1.5", XREG_PARAM_STRING));
+  EXPECT_FALSE(convert("1", XREG_PARAM_PATH));
   EXPECT_FALSE(convert("[\"a\", 1]", XREG_PARAM_STRING_LIST));
   EXPECT_FALSE(convert("\"a\"", XREG_PARAM_STRING_LIST));
   EXPECT_FALSE(convert("[1]", XREG_PARAM_INT));
@@ -66,6 +67,7 @@ TEST(ToValue, ConvertsEveryType) {
   EXPECT_EQ(convert("true", XREG_PARAM_BOOL), Params::Value(true));
   EXPECT_EQ(convert("-7", XREG_PARAM_INT), Params::Value(int64_t{-7}));
   EXPECT_EQ(convert("'adam'", XREG_PARAM_STRING), Params::Value(std::string("adam")));
+  EXPECT_EQ(convert("4", XREG_PARAM_STRING), Params::Value(std::string("4")));
   EXPECT_EQ(convert("[]", XREG_PARAM_INT_LIST), Params::Value(std::vector<int64_t>{}));
   EXPECT_EQ(convert("[100, 100]", XREG_PARAM_INT_LIST),
             Params::Value(std::vector<int64_t>{100, 100}));

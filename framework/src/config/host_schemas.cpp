@@ -64,7 +64,7 @@ constexpr xreg_param_spec kDataSpecs[] = {
                   "number.",
                   "auto|yes|no"),
     param::string("target", "\"last\"",
-                  "The target column: its name, its 0-based index written as digits, or last."),
+                  "The target column: its name, its 0-based index (4 or \"4\"), or last."),
     param::strings("ignore", "[]",
                    "Columns that are neither features nor target (names or "
                    "0-based indices)."),
@@ -115,7 +115,9 @@ constexpr xreg_param_spec kTrainSpecs[] = {
                    "Most passes over the training split; 0: no cap, training runs until early "
                    "stopping ends it (as ExpO's reference), which needs a validation split.")
         .non_negative(),
-    param::integer("min_epochs", "50", "Fewest passes over the training split before stopping.")
+    param::integer("min_epochs", "50",
+                   "Fewest passes over the training split before early stopping; a max_epochs "
+                   "below it wins (--set train.max_epochs=2 for a quick look).")
         .non_negative(),
     param::integer("patience", "50",
                    "Training stops when epoch - best_epoch > patience and epoch > min_epochs.")

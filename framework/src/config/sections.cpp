@@ -35,7 +35,8 @@ std::pair<const toml::node*, std::string> type_mismatch(const toml::node& node,
   const toml::array* array = node.as_array();
   if (array != nullptr && is_list(type)) {
     for (const toml::node& element : *array) {
-      if (!to_value(element, element_type(type))) {
+      const bool strict_string = type == XREG_PARAM_STRING_LIST && !element.is_string();
+      if (strict_string || !to_value(element, element_type(type))) {
         return {&element, "a list containing " + found_text(element)};
       }
     }
@@ -48,7 +49,7 @@ void check_choices(const toml::node& node, const ParamSchema& param, const std::
                    const std::string& path, const Locator& locator) {
   if (param.choices.empty()) return;
   auto check_one = [&](const toml::node& string_node) {
-    const std::string text = *string_node.value_exact<std::string>();
+    const std::string text = *string_of(string_node);
     if (std::find(param.choices.begin(), param.choices.end(), text) == param.choices.end()) {
       locator.fail(
           string_node.source(), path,
@@ -82,9 +83,10 @@ Params::Value read_value(const toml::node& node, const ParamSchema& param, const
   std::optional<Params::Value> value = to_value(node, param.type);
   if (!value) {
     const auto [culprit, found] = type_mismatch(node, param.type);
-    locator.fail(
-        culprit->source(), path,
-        subject + ": expected " + with_article(type_name(param.type)) + ", found " + found);
+    const bool quotable = param.type == XREG_PARAM_STRING_LIST && culprit->is_integer();
+    locator.fail(culprit->source(), path,
+                 subject + ": expected " + with_article(type_name(param.type)) + ", found " +
+                     found + (quotable ? " (write it as \"" + *string_of(*culprit) + "\")" : ""));
   }
   check_choices(node, param, subject, path, locator);
   check_bounds(node, *value, param, subject, path, locator);

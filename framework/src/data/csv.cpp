@@ -68,6 +68,19 @@ struct CsvRecords {
   }
 };
 
+/// Refuses a file with NUL bytes: binary data (gzip, IDX, a model) that no CSV holds, named as
+/// such rather than as a row of an odd number of fields.
+void check_is_text(const std::string& path, const std::vector<char>& bytes) {
+  const auto nul = std::find(bytes.begin(), bytes.end(), '\0');
+  if (nul == bytes.end()) return;
+  const bool gzip = bytes.size() >= 2 && bytes[0] == '\x1f' && bytes[1] == '\x8b';
+  const int64_t line = 1 + std::count(bytes.begin(), nul, '\n');
+  fail(at_line(path, line) + ": expected CSV text, found a NUL byte at byte " +
+       std::to_string(nul - bytes.begin()) +
+       (gzip ? " (gzip data: decompress it first" : " (binary data") +
+       "; IDX image files are read with format = \"idx\")");
+}
+
 /// The file's bytes followed by a NUL.
 std::vector<char> read_file(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
@@ -80,6 +93,7 @@ std::vector<char> read_file(const std::string& path) {
     text.insert(text.end(), chunk, chunk + count);
   }
   if (std::ferror(file.get())) fail(path + ": cannot read: " + std::strerror(errno));
+  check_is_text(path, text);
   text.push_back('\0');
   return text;
 }

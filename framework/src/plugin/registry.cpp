@@ -193,6 +193,18 @@ bool same_folder(const std::string& a, const std::string& b) {
   return folder_a == folder_b;
 }
 
+/// The dynamic loader's reason in Boost.DLL's message "... (dlerror system message: REASON):
+/// ERRNO TEXT", without the errno text, which belongs to no call of ours ("Bad file descriptor").
+std::string loader_reason(const std::string& what) {
+  const std::string tag = "dlerror system message: ";
+  const size_t begin = what.find(tag);
+  if (begin == std::string::npos) return first_line(what);
+  const size_t start = begin + tag.size();
+  const size_t end = what.rfind("): ");
+  return first_line(end == std::string::npos || end < start ? what.substr(start)
+                                                            : what.substr(start, end - start));
+}
+
 /// Why the file at `path` is not an xreg plugin at all (not a shared library, or one that does
 /// not export the entry point), read from its symbol table without loading it; nothing when it
 /// claims to be a plugin, which is then loaded and checked (and refused if it fails).
@@ -201,7 +213,13 @@ std::optional<std::string> not_a_plugin(const std::string& path) {
   try {
     symbols = boost::dll::library_info(path).symbols();
   } catch (const std::exception& e) {
-    return "not a shared library (" + first_line(e.what()) + ")";
+    // Boost.DLL reads the headers with iostreams, whose failure says only "iostream error".
+    const std::string reason = first_line(e.what());
+    return "not a shared library (" +
+           (reason.find("iostream error") != std::string::npos
+                ? std::string("its ELF headers cannot be read")
+                : reason) +
+           ")";
   }
   if (std::find(symbols.begin(), symbols.end(), XREG_PLUGIN_ENTRY_POINT) == symbols.end()) {
     return std::string("no entry point '" XREG_PLUGIN_ENTRY_POINT "'; not an xreg plugin");
@@ -242,7 +260,7 @@ void Registry::load_library(const std::string& path) {
   try {
     library.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    throw refuse(path, std::string("cannot load the library: ") + first_line(e.what()));
+    throw refuse(path, "cannot load the library: " + loader_reason(e.what()));
   }
   if (!library.has(XREG_PLUGIN_ENTRY_POINT)) {
     throw refuse(path, "no entry point '" XREG_PLUGIN_ENTRY_POINT
@@ -293,10 +311,19 @@ void Registry::load_directory(const std::string& directory) {
     throw ConfigError("plugin directory '" + directory + "': not a directory");
   }
   std::vector<std::string> paths;
-  for (const auto& item : fs::directory_iterator(directory)) {
-    if (item.is_regular_file() && item.path().extension() == ".so") {
-      paths.push_back(item.path().string());
+  fs::directory_iterator items(directory, error);
+  if (error) {
+    throw ConfigError("plugin directory '" + directory + "': cannot list: " + error.message());
+  }
+  for (const auto& item : items) {
+    if (item.path().extension() != ".so") continue;
+    // A link that loops or dangles is reported and skipped, as any other file that is no plugin.
+    if (!item.is_regular_file(error)) {
+      warn_("skipping '" + item.path().string() +
+            "': " + (error ? error.message() : std::string("not a regular file")));
+      continue;
     }
+    paths.push_back(item.path().string());
   }
   std::sort(paths.begin(), paths.end());
   for (const auto& path : paths) {

@@ -37,10 +37,6 @@ std::optional<double> real_of(const toml::node& node) {
   return std::nullopt;
 }
 
-std::optional<std::string> string_of(const toml::node& node) {
-  return node.value_exact<std::string>();
-}
-
 /// Splits "adam|sgd" into its choices; an empty or null string has none.
 std::vector<std::string> split_choices(const char* choices) {
   std::vector<std::string> result;
@@ -251,6 +247,11 @@ const char* type_name(xreg_param_type type) {
   return "unknown type";
 }
 
+std::optional<std::string> string_of(const toml::node& node) {
+  if (const auto integer = node.value_exact<int64_t>()) return std::to_string(*integer);
+  return node.value_exact<std::string>();
+}
+
 std::optional<Params::Value> to_value(const toml::node& node, xreg_param_type type) {
   auto wrap = [](auto optional) -> std::optional<Params::Value> {
     if (!optional) return std::nullopt;
@@ -264,14 +265,17 @@ std::optional<Params::Value> to_value(const toml::node& node, xreg_param_type ty
     case XREG_PARAM_FLOAT:
       return wrap(real_of(node));
     case XREG_PARAM_STRING:
-    case XREG_PARAM_PATH:
       return wrap(string_of(node));
+    case XREG_PARAM_PATH:
+      return wrap(node.value_exact<std::string>());
     case XREG_PARAM_INT_LIST:
       return list_value<int64_t>(node.as_array(), integer_of);
     case XREG_PARAM_FLOAT_LIST:
       return list_value<double>(node.as_array(), real_of);
     case XREG_PARAM_STRING_LIST:
-      return list_value<std::string>(node.as_array(), string_of);
+      return list_value<std::string>(node.as_array(), [](const toml::node& element) {
+        return element.value_exact<std::string>();
+      });
   }
   return std::nullopt;
 }

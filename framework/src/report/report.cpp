@@ -1,5 +1,8 @@
 #include "xreg/host/report/report.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -128,23 +131,65 @@ std::string plugins_json(const Pipeline& pipeline, const Registry& registry) {
   return json_list(plugins_used(pipeline, registry), format, "") + "\n";
 }
 
+/// Infix of the temporary files write_file_atomically renames into place.
+constexpr const char* kTemporaryTag = ".tmp";
+/// Written last: a run folder without it is not a result (see report.hpp).
+constexpr const char* kCompleteMarker = "run.complete";
+
+/// Writes `content` to a new file at `path` and flushes it to the disk (fsync), so that the
+/// rename that publishes it never publishes an empty or partial file after a power loss.
+/// False with errno set on failure.
+bool write_durably(const fs::path& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    written += static_cast<size_t>(n);
+  }
+  const bool ok = written == content.size() && ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return ok;
+}
+
+/// Flushes a folder's entries (the renames into it) to the disk; best effort.
+void sync_folder(const fs::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+/// Removes what an interrupted run left in `folder`: its completeness marker, first, so that
+/// the folder stops reading as a result before any file in it changes, and write_file_atomically's
+/// temporary files of a run that was killed.
+void unpublish(const fs::path& folder) {
+  std::error_code error;
+  if (fs::remove(folder / kCompleteMarker, error)) sync_folder(folder);
+  for (const auto& item : fs::directory_iterator(folder, error)) {
+    const std::string name = item.path().filename().string();
+    if (name.size() > 1 && name[0] == '.' && name.find(kTemporaryTag) != std::string::npos) {
+      fs::remove(item.path(), error);
+    }
+  }
+}
+
 }  // namespace
 
 void write_file_atomically(const std::string& path, const std::string& content) {
   const fs::path target(path);
   std::random_device entropy;
-  const fs::path temporary = target.parent_path() / ("." + target.filename().string() + ".tmp" +
-                                                     std::to_string(entropy()));
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out) {
-      const std::string reason = std::strerror(errno);  // before remove() can change errno
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw RunError(path + ": cannot write: " + reason);
-    }
+  const fs::path temporary = target.parent_path() / ("." + target.filename().string() +
+                                                     kTemporaryTag + std::to_string(entropy()));
+  if (!write_durably(temporary, content)) {
+    const std::string reason = std::strerror(errno);  // before remove() can change errno
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw RunError(path + ": cannot write: " + reason);
   }
   std::error_code error;
   fs::rename(temporary, target, error);
@@ -153,6 +198,7 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     fs::remove(temporary, ignored);
     throw RunError(path + ": cannot replace: " + error.message());
   }
+  sync_folder(target.parent_path());
 }
 
 void prepare_output_folder(const std::string& folder) {
@@ -173,6 +219,7 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
   fs::create_directories(folder, error);
   if (error) throw RunError(folder + ": cannot create the output folder: " + error.message());
   const fs::path dir(folder);
+  unpublish(dir);
   write_file_atomically((dir / "pipeline.resolved.toml").string(), resolved_toml(pipeline));
   write_file_atomically((dir / "plugins.json").string(), plugins_json(pipeline, registry));
   write_file_atomically((dir / "metrics_trials.csv").string(), trials_csv(report));
@@ -180,6 +227,9 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
   write_file_atomically((dir / "metrics.json").string(), metrics_json(pipeline, report));
   for (const auto& trial : report.trials)
     write_concept_figures(folder, trial.trial, trial.concepts);
+  write_file_atomically((dir / kCompleteMarker).string(),
+                        "xreg " + std::to_string(report.trials.size()) +
+                            " trials: every file of this run folder is written\n");
 }
 
 std::string results_table(const RunReport& report) {

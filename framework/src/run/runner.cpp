@@ -103,6 +103,36 @@ void check_regularizers(const Pipeline& pipeline, std::vector<WeightedRegularize
   }
 }
 
+/// Evaluates each metric of the model (accuracy, MSE: those that score no explanations) on a few
+/// test rows before any training, so that one that refuses the task (accuracy on a regression)
+/// stops the run as a configuration error at its slot instead of after training.
+void check_model_metrics(const Pipeline& pipeline, const Registry& registry, Model& model,
+                         const SplitData& data, const Context& ctx) {
+  if (data.test.size() == 0) return;  // evaluate_metrics says so
+  const Batch probe = data.test.points.slice(0, std::min<int64_t>(2, data.test.size()));
+  for (const auto& slot : pipeline.metrics) {
+    if (slot.scores_explanations) continue;
+    try {
+      MetricInput input{model, probe, data.test.task, nullptr, nullptr, &data.train};
+      create<Metric>(registry, slot)->evaluate(input, ctx);
+    } catch (const PluginRefusal& e) {
+      throw ConfigError(slot.where + ": " + e.what());
+    }
+  }
+}
+
+/// Builds the model for the data's points; a model that refuses them (a TorchScript file of
+/// another input width, image networks on tabular points) is a configuration error at [model].
+void build_model(const Pipeline& pipeline, Model& model, const Dataset& shape_source,
+                 const Context& ctx) {
+  auto input = shape_source.points.x.sizes().slice(1).vec();
+  try {
+    model.build(ModelShape{input, shape_source.outputs, shape_source.task}, ctx);
+  } catch (const PluginRefusal& e) {
+    throw ConfigError(pipeline.model.where + ": " + e.what());
+  }
+}
+
 /// A metric's rows, refusing a NaN: it is never a result, only a sign of a diverged model or a
 /// broken metric.
 void append_rows(std::vector<MetricSummary>& summaries, std::vector<MetricSummary> rows,
@@ -175,8 +205,9 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
   report.notes = data.notes;
   torch::manual_seed(detail::stream_seed(seed, "init", trial));
   auto model = create<Model>(registry, pipeline.model);
-  auto input = shape_source.points.x.sizes().slice(1).vec();
-  model->build(ModelShape{input, shape_source.outputs, shape_source.task}, ctx);
+  build_model(pipeline, *model, shape_source, ctx);
+  model->set_training(false);
+  check_model_metrics(pipeline, registry, *model, data, ctx);
 
   auto regularizers = make_regularizers(pipeline, registry);
   if (pipeline.train.boolean("enabled") && model->trainable() && !model->parameters().empty()) {

@@ -2,6 +2,12 @@
 // the host only when asked.
 #include <torch/script.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
 #include "xreg/sdk.hpp"
 
 namespace {
@@ -16,6 +22,12 @@ class TorchScriptModel final : public xreg::Model {
  public:
   explicit TorchScriptModel(const xreg::Params& params)
       : path_(params.string("path")), trainable_(params.boolean("trainable")) {
+    if (std::FILE* file = std::fopen(path_.c_str(), "rb")) {
+      std::fclose(file);
+    } else {
+      throw std::invalid_argument("model file '" + path_ +
+                                  "': cannot open: " + std::strerror(errno));
+    }
     try {
       module_ = torch::jit::load(path_, torch::kCPU);
     } catch (const c10::Error& e) {
@@ -30,12 +42,19 @@ class TorchScriptModel final : public xreg::Model {
     std::vector<int64_t> probe_shape{1};
     probe_shape.insert(probe_shape.end(), shape.input.begin(), shape.input.end());
     torch::NoGradGuard no_grad;
-    auto probe =
-        forward(torch::zeros(probe_shape, torch::TensorOptions(ctx.dtype).device(ctx.device)));
+    torch::Tensor probe;
+    try {
+      probe =
+          forward(torch::zeros(probe_shape, torch::TensorOptions(ctx.dtype).device(ctx.device)));
+    } catch (const std::exception& e) {  // c10::Error, or the interpreter's JITException
+      throw std::invalid_argument("model file '" + path_ + "' cannot take the data's points " +
+                                  shape_text(shape.input) + expected_input() + ": " +
+                                  last_line(e.what()));
+    }
     if (probe.dim() != 2 || probe.size(1) != shape.outputs) {
-      throw std::runtime_error("model file '" + path_ + "' gives outputs of shape " +
-                               shape_text(probe) + " for one point; the data need [1, " +
-                               std::to_string(shape.outputs) + "]");
+      throw std::invalid_argument(
+          "model file '" + path_ + "' gives outputs of shape " + shape_text(probe.sizes().vec()) +
+          " for one point; the data need [1, " + std::to_string(shape.outputs) + "]");
     }
   }
 
@@ -55,10 +74,22 @@ class TorchScriptModel final : public xreg::Model {
 
  private:
   static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
-  static std::string shape_text(const torch::Tensor& t) {
+  /// The last non-blank line: where the TorchScript interpreter puts the reason.
+  static std::string last_line(std::string text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    return text.substr(text.find_last_of('\n') + 1);
+  }
+  static std::string shape_text(const std::vector<int64_t>& sizes) {
     std::string text = "[";
-    for (int64_t i = 0; i < t.dim(); ++i) text += (i ? ", " : "") + std::to_string(t.size(i));
+    for (size_t i = 0; i < sizes.size(); ++i) text += (i ? ", " : "") + std::to_string(sizes[i]);
     return text + "]";
+  }
+  /// ", expected N values per point" from the module's first weight matrix, where it has one.
+  std::string expected_input() const {
+    for (const auto& p : module_.parameters()) {
+      if (p.dim() == 2) return " (its first weight matrix takes " + std::to_string(p.size(1)) + ")";
+    }
+    return "";
   }
 
   std::string path_;

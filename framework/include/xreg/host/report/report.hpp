@@ -1,12 +1,16 @@
 #pragma once
-/// What a run leaves in its output folder, every file written atomically (a temporary file in
-/// the same folder, then a rename), so a crash never leaves a half-written result:
+/// What a run leaves in its output folder, every file written atomically and durably (a
+/// temporary file in the same folder, flushed to the disk, then a rename), so a crash never
+/// leaves a half-written file. The set is published by `run.complete`, written last and removed
+/// first when a run writes into the folder again: a folder without it (a run killed while
+/// writing) mixes two runs' files and is not a result.
 ///   pipeline.resolved.toml  the pipeline with every default filled in
 ///   plugins.json            name, kind, version, library and build stamp of each plugin used
 ///   metrics_trials.csv      one row per trial, metric and output
 ///   metrics.csv             one row per metric and output: mean and SD over trials
 ///   metrics.json            both of the above, and the training record of each trial
 ///   concepts/               a self-explaining model's learned concepts, per trial (concepts.hpp)
+///   run.complete            the marker: every file above belongs to one finished run
 
 #include <string>
 
@@ -16,7 +20,8 @@
 
 namespace xreg {
 
-/// Writes `content` to `path` atomically. Throws RunError naming the file on failure.
+/// Writes `content` to `path` atomically and durably (fsync of the file, then of its folder
+/// after the rename). Throws RunError naming the file and the reason on failure.
 void write_file_atomically(const std::string& path, const std::string& content);
 
 /// Creates the output folder and checks that files can be written in it, before any work, so
@@ -24,8 +29,8 @@ void write_file_atomically(const std::string& path, const std::string& content);
 /// naming the folder and the reason.
 void prepare_output_folder(const std::string& folder);
 
-/// Writes the run's files into `folder` (created if needed).
-
+/// Writes the run's files into `folder` (created if needed): removes `run.complete` and stale
+/// temporary files, writes every file, then `run.complete`.
 void write_report(const Pipeline& pipeline, const Registry& registry, const RunReport& report,
                   const std::string& folder);
 
