@@ -291,10 +291,13 @@ TEST(Maple, MatchesTheReferenceFidelityOnHousing) {
       (e.evaluate(neighbors) - f_neighbors).pow(2).mean().item<double>();
   std::printf("MAPLE-PF %.4f (reference 0.040), MAPLE-NF %.4f (reference 0.043)\n", point_fidelity,
               neighborhood_fidelity);
-  EXPECT_GT(point_fidelity, 0.025);
-  EXPECT_LT(point_fidelity, 0.06);
-  EXPECT_GT(neighborhood_fidelity, 0.025);
-  EXPECT_LT(neighborhood_fidelity, 0.06);
+  // One seed against the reference's five: over 20 seeds MAPLE-PF has SD σ = 0.0015 per seed
+  // and MAPLE-NF (5 neighbors, as here) 0.0023. The bands are the reference ± 3.5·σ·√(1 + 1/5)
+  // (test_housing_explanations.cpp says why).
+  EXPECT_GT(point_fidelity, 0.0344);
+  EXPECT_LT(point_fidelity, 0.0456);
+  EXPECT_GT(neighborhood_fidelity, 0.0342);
+  EXPECT_LT(neighborhood_fidelity, 0.0518);
 }
 
 }  // namespace
