@@ -1,6 +1,10 @@
-// Memory stays bounded: LIME explains 10,000 points with 1000 samples each (10 million model
-// inputs) in chunks of at most [run] max_rows_per_pass rows; prints the peak resident memory.
-// Points are drawn from the housing training distribution.
+// Memory stays bounded, by rows and by rows × row width:
+// - LIME explains 10,000 housing points with 1000 samples each (10 million model inputs) in
+//   chunks of at most [run] max_rows_per_pass rows;
+// - LIME explains MNIST-sized points (784 values each, an MLP 784-200-10) in chunks of at most
+//   [run] max_values_per_pass values, first with a quarter of the default budget, then with the
+//   default, then with the budget the rows alone would give (what xreg did before ABI 2.2).
+// Prints the time and the peak resident memory after each.
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -11,6 +15,8 @@
 namespace {
 
 constexpr int64_t kPoints = 10000;
+constexpr int64_t kImagePoints = 126;
+constexpr int64_t kImageValues = 784;
 
 double peak_resident_mib() {
   rusage usage{};
@@ -18,26 +24,64 @@ double peak_resident_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-}  // namespace
-
-using namespace xreg::bench;
-
-int main() {
-  auto housing = load_housing("bench_memory");
-  if (!housing) return 0;
-  xreg::Context ctx;
-  ctx.max_rows_per_pass = 262144;  // the [run] default
-  const auto& train = housing->splits.train.points.x;
+void housing_points(xreg::bench::Housing& housing) {
+  xreg::Context ctx;  // the [run] defaults
+  const auto& train = housing.splits.train.points.x;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
   auto x = train.mean(0) + train.std(0) * torch::randn({kPoints, 12}, gen);
   const xreg::Batch points{x, torch::Tensor(), torch::arange(kPoints)};
-  auto lime = create<xreg::Explainer>(housing->registry, "lime");
-  lime->fit(*housing->model, housing->splits.train, housing->splits.val, ctx);
+  auto lime = xreg::bench::create<xreg::Explainer>(housing.registry, "lime");
+  lime->fit(*housing.model, housing.splits.train, housing.splits.val, ctx);
   const double before = peak_resident_mib();
-  const double seconds = median_seconds(1, [&] { lime->explain(*housing->model, points, ctx); });
+  const double seconds =
+      xreg::bench::median_seconds(1, [&] { lime->explain(*housing.model, points, ctx); });
   std::printf("LIME, %lld points x 1000 samples, max_rows_per_pass %lld, 1 thread\n",
               static_cast<long long>(kPoints), static_cast<long long>(ctx.max_rows_per_pass));
   std::printf("  %.1f s; peak resident memory %.0f MiB (%.0f MiB before explaining)\n", seconds,
               peak_resident_mib(), before);
+}
+
+void image_points(const xreg::Registry& registry) {
+  xreg::Params hidden;
+  hidden.set("hidden", std::vector<int64_t>{200});
+  auto model = xreg::bench::create<xreg::Model>(registry, "mlp", hidden);
+  model->build(xreg::ModelShape{{kImageValues}, 10, xreg::Task::multiclass}, xreg::Context{});
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(8);
+  xreg::Dataset train;
+  train.points =
+      xreg::Batch{torch::rand({1000, kImageValues}, gen), torch::Tensor(), torch::arange(1000)};
+  train.task = xreg::Task::multiclass;
+  train.outputs = 10;
+  const xreg::Batch points{torch::rand({kImagePoints, kImageValues}, gen), torch::Tensor(),
+                           torch::arange(kImagePoints)};
+  auto lime = xreg::bench::create<xreg::Explainer>(registry, "lime");
+  std::printf("LIME, %lld points of %lld values x 1000 samples, MLP %lld-200-10, 1 thread\n",
+              static_cast<long long>(kImagePoints), static_cast<long long>(kImageValues),
+              static_cast<long long>(kImageValues));
+  xreg::Context ctx;
+  ctx.task = xreg::Task::multiclass;
+  lime->fit(*model, train, train, ctx);
+  const int64_t budgets[] = {ctx.max_values_per_pass / 4, ctx.max_values_per_pass,
+                             ctx.max_rows_per_pass * kImageValues};
+  for (const int64_t budget : budgets) {
+    ctx.max_values_per_pass = budget;
+    const double seconds =
+        xreg::bench::median_seconds(1, [&] { lime->explain(*model, points, ctx); });
+    std::printf(
+        "  max_values_per_pass %10lld (%3lld points per chunk): %.1f s; peak resident memory "
+        "%.0f MiB\n",
+        static_cast<long long>(budget),
+        static_cast<long long>(ctx.rows_per_pass(kImageValues) / 1000), seconds,
+        peak_resident_mib());
+  }
+}
+
+}  // namespace
+
+int main() {
+  auto housing = xreg::bench::load_housing("bench_memory");
+  if (!housing) return 0;
+  housing_points(*housing);
+  image_points(housing->registry);
   return 0;
 }

@@ -94,12 +94,30 @@ TEST(MapleForest, WeightsOfAnyPointSumToTheNumberOfTrees) {
 }
 
 TEST(MapleForest, LeavesHoldAtLeastMinLeafTrainingPoints) {
+  // A smooth target, so the one tree grows until min_leaf = 10 stops it (a step would stop at
+  // two pure leaves). A point's weights are 1 / |its leaf| on the training points of its leaf.
   auto train = uniform_points(300, 2, 4);
-  // With one tree, a training point's weight is 1 / |its leaf|, and every leaf holds at least
-  // min_leaf = 10 distinct bootstrap rows.
-  auto weights = weights_of(step_forest(train, 1), train);
-  EXPECT_LE(weights.max().item<double>(), 0.1);
-  EXPECT_GT(weights.max().item<double>(), 1.0 / 300) << "the tree is split";
+  auto y = (torch::sin(3 * train.select(1, 0)) + train.select(1, 1)).contiguous();
+  xreg::maple::ForestOptions options;
+  options.trees = 1;
+  xreg::Context ctx;
+  xreg::maple::RandomForest forest(
+      matrix_of(train), std::vector<double>(y.data_ptr<double>(), y.data_ptr<double>() + y.numel()),
+      options, [&](int64_t t) { return ctx.generator("test/forest", t); });
+  auto weights = weights_of(xreg::maple::LeafNeighbors(std::move(forest), matrix_of(train)), train);
+  auto in_leaf = weights > 0;
+  auto leaf_size = in_leaf.sum(1).to(torch::kDouble);  // [300]: training points sharing the leaf
+  EXPECT_TRUE(torch::allclose(weights.sum(1), torch::ones({300}, torch::kDouble)));
+  EXPECT_TRUE(torch::allclose(std::get<0>(weights.max(1)), 1.0 / leaf_size));
+  EXPECT_TRUE(
+      torch::allclose(std::get<0>(weights.masked_fill(~in_leaf, 1e9).min(1)), 1.0 / leaf_size))
+      << "equal weights within a leaf";
+  // Every leaf holds at least min_leaf distinct bootstrap rows, and a leaf of 2·min_leaf
+  // distinct rows or more would have been split: with the out-of-bag points that land in it,
+  // about 1.6 times as many training points.
+  EXPECT_GE(leaf_size.min().item<double>(), 10);
+  EXPECT_LT(leaf_size.mean().item<double>(), 1.6 * 20);
+  EXPECT_GT(leaf_size.mean().item<double>(), 1.6 * 10);
 }
 
 TEST(MapleForest, RootScoresRankTheInformativeFeatureFirst) {
@@ -208,11 +226,11 @@ TEST(Maple, ExplainsThePredictedClassProbability) {
   auto classes = (logit.forward(points.x).squeeze(1) > 0).to(torch::kLong);
   ASSERT_TRUE(e.classes.defined());
   EXPECT_TRUE(torch::equal(e.classes, classes));
-  auto f = xreg::explained_function(logit, points.x.unsqueeze(1), points.index,
-                                    xreg::OutputMode::predicted_class, xreg::Task::binary, classes,
-                                    xreg::Context{})
-               .squeeze(1);
+  // By hand: the predicted class's probability, σ(z) for class 1 and 1 − σ(z) for class 0.
+  auto p_one = torch::sigmoid(logit.forward(points.x));  // [40, 1]
+  auto f = torch::where(classes.unsqueeze(1) == 1, p_one, 1 - p_one);
   EXPECT_LT((e.prediction - f).pow(2).mean().item<double>(), 0.01);
+  EXPECT_TRUE((f >= 0.5).all().item<bool>());
   // The same forests fit p(class 1); points predicted 0 get 1 − that local model.
   auto p1 = explain_as("probability");
   auto sign = (2 * classes - 1).to(torch::kDouble).unsqueeze(1);

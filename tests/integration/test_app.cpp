@@ -180,6 +180,11 @@ TEST(App, ShowsBoundsAndExplanationKinds) {
 /// kSmall with `extra` appended.
 std::string small_with(const std::string& extra) { return std::string(kSmall) + extra; }
 
+/// `pipeline` with `key` added to its [run] table, on the line after the table's header.
+std::string with_run_key(const std::string& key, std::string pipeline) {
+  return pipeline.insert(pipeline.find("[run]\n") + 6, key + "\n");
+}
+
 TEST(App, ValidateReportsAValueOutOfBoundsAtItsPositionBeforeAnyWork) {
   const auto file = write_pipeline("bound.toml", small_with(R"(
 [[explainer]]
@@ -216,6 +221,39 @@ plugin = "senn_reconstruction"
   EXPECT_NE(run.err.find("it gives concepts, constant_concepts, theta"), std::string::npos)
       << run.err;
   EXPECT_FALSE(fs::exists(scratch() / "refused_out" / "metrics.csv"));
+}
+
+TEST(App, ARegularizerPassBeyondTheMemoryBudgetStopsTheRunBeforeTraining) {
+  // 16 points x 20 neighbors of 10 values = 3200 values a pass; the budget holds 3000.
+  const auto file =
+      write_pipeline("budget.toml", with_run_key("max_values_per_pass = 3000", small_with(R"(
+[[regularizer]]
+plugin = "expo_fidelity"
+batch_size = 16
+)")));
+  const auto run = xreg("run '" + file + "' --output budget_out --quiet");
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(lines(run.err), 1) << run.err;
+  EXPECT_NE(run.err.find("budget.toml:19:1: regularizer plugin 'expo_fidelity'"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("16 points x 20 inputs = 320 rows of 10 values exceeds the memory "
+                         "budget ([run] max_rows_per_pass = 262144, max_values_per_pass = 3000)"),
+            std::string::npos)
+      << run.err;
+  EXPECT_FALSE(fs::exists(scratch() / "budget_out" / "metrics.csv"));
+}
+
+TEST(App, ATrainingBatchBeyondTheMemoryBudgetStopsTheRunBeforeTraining) {
+  const auto file =
+      write_pipeline("batch_budget.toml", with_run_key("max_rows_per_pass = 50", kSmall));
+  const auto run = xreg("run '" + file + "' --output batch_budget_out --quiet");
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(lines(run.err), 1) << run.err;
+  EXPECT_NE(run.err.find("batch_budget.toml: [train] batch_size: "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(" points of 10 values exceed the memory budget of one pass ([run] "
+                         "max_rows_per_pass = 50,"),
+            std::string::npos)
+      << run.err;
 }
 
 TEST(App, AMetricThatRefusesTheTaskStopsTheRunBeforeTraining) {

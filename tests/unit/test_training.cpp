@@ -4,6 +4,7 @@
 
 #include "plugin_test_support.hpp"
 #include "xreg/host/config/host_schemas.hpp"
+#include "xreg/host/errors.hpp"
 #include "xreg/host/run/trainer.hpp"
 #include "xreg/sdk/regularizer.hpp"
 
@@ -162,6 +163,71 @@ TEST(Training, SeveralRegularizersAddUp) {
     EXPECT_TRUE(torch::allclose(a->parameters()[i], b->parameters()[i], 1e-5, 1e-6));
   }
   EXPECT_EQ(two[1].effective_weight, 0.25);  // absolute weights are used as given
+}
+
+TEST(Training, ARelativeWeightIsAFractionOfTheInitialValidationLoss) {
+  auto train = linear_data(128, 0), val = linear_data(32, 1);
+  // By hand, on the untrained model: the validation MSE and l2's Σ ½w² over the weight matrices
+  // (the mlp's parameters alternate weight, bias), which does not depend on the batch drawn.
+  auto fresh = small_mlp();
+  const double loss = loss_on(*fresh, val);
+  double half_squares = 0;
+  for (const auto& p : fresh->parameters()) {
+    if (p.dim() == 2) half_squares += 0.5 * p.square().sum().item<double>();
+  }
+  xreg::WeightedRegularizer relative;
+  relative.name = "l2";
+  relative.regularizer = xreg::testing::make_plugin<xreg::Regularizer>("l2");
+  relative.weight = 0.3;
+  relative.relative = true;
+  std::vector<xreg::WeightedRegularizer> slots{relative};
+  auto model = small_mlp();
+  xreg::train_model(*model, slots, train, val, train_settings(1), xreg::Context{});
+  EXPECT_NEAR(slots[0].effective_weight, 0.3 * loss / half_squares,
+              1e-5 * slots[0].effective_weight);
+  // Without a validation split there is nothing to calibrate on: a configuration error.
+  auto other = small_mlp();
+  xreg::Dataset none = val;
+  none.points = val.points.slice(0, 0);
+  EXPECT_THROW(xreg::train_model(*other, slots, train, none, train_settings(1), xreg::Context{}),
+               xreg::ConfigError);
+}
+
+/// An mlp that records the most rows one forward pass without gradients took (the validation
+/// passes).
+class PassRecordingModel : public xreg::Model {
+ public:
+  explicit PassRecordingModel(std::shared_ptr<xreg::Model> inner) : inner_(std::move(inner)) {}
+  void build(const xreg::ModelShape& shape, const xreg::Context& ctx) override {
+    inner_->build(shape, ctx);
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    if (!torch::GradMode::is_enabled()) largest_pass = std::max(largest_pass, x.size(0));
+    return inner_->forward(x);
+  }
+  std::vector<torch::Tensor> parameters() override { return inner_->parameters(); }
+  std::vector<torch::Tensor> state() override { return inner_->state(); }
+  void set_training(bool on) override { inner_->set_training(on); }
+
+  int64_t largest_pass = 0;
+
+ private:
+  std::shared_ptr<xreg::Model> inner_;
+};
+
+TEST(Training, ValidationPassesStayWithinTheMemoryBudgetAndTrainTheSame) {
+  auto train = linear_data(128, 0), val = linear_data(300, 1);
+  std::vector<xreg::WeightedRegularizer> none;
+  PassRecordingModel whole(small_mlp()), in_passes(small_mlp());
+  xreg::Context budget;
+  budget.max_values_per_pass = 14;  // rows of 2 values: 7 rows a pass
+  const auto a = xreg::train_model(whole, none, train, val, train_settings(20), xreg::Context{});
+  const auto b = xreg::train_model(in_passes, none, train, val, train_settings(20), budget);
+  EXPECT_EQ(whole.largest_pass, 300);
+  EXPECT_EQ(in_passes.largest_pass, 7);
+  EXPECT_EQ(a.best_epoch, b.best_epoch);
+  EXPECT_NEAR(a.best_validation_objective, b.best_validation_objective,
+              1e-6 * a.best_validation_objective);
 }
 
 }  // namespace

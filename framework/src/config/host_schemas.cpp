@@ -30,6 +30,11 @@ constexpr xreg_param_spec kRunSpecs[] = {
     param::integer("max_rows_per_pass", "262144",
                    "Most rows evaluated in one forward pass, which bounds memory use.")
         .at_least(1),
+    param::integer("max_values_per_pass", "33554432",
+                   "Most values (rows times values per row) one pass holds, so that wide "
+                   "points (images, neighborhoods) get fewer rows; 2^25 values are 128 MiB of "
+                   "float32. A training pass beyond it is refused before training.")
+        .at_least(1),
 };
 
 constexpr xreg_param_spec kDataSpecs[] = {

@@ -13,6 +13,7 @@
 #include "xreg/sdk/context.hpp"
 #include "xreg/sdk/explainer.hpp"
 #include "xreg/sdk/metric.hpp"
+#include "xreg/sdk/predict.hpp"
 
 namespace xreg {
 
@@ -39,6 +40,7 @@ Context trial_context(const Pipeline& pipeline, int64_t trial, std::ostream* log
   }
   ctx.dtype = pipeline.run.string("dtype") == "float64" ? torch::kDouble : torch::kFloat;
   ctx.max_rows_per_pass = pipeline.run.integer("max_rows_per_pass");
+  ctx.max_values_per_pass = pipeline.run.integer("max_values_per_pass");
   if (log) {
     ctx.log_sink = [log](LogLevel level, const std::string& line) {
       if (level != LogLevel::debug) *log << line << '\n';
@@ -88,13 +90,29 @@ std::vector<WeightedRegularizer> make_regularizers(const Pipeline& pipeline,
   return all;
 }
 
-/// Evaluates each regularizer once on a few training rows before any training, so that a
-/// regularizer that refuses the model (senn_reconstruction on a model without learned concepts)
-/// stops the run as a configuration error at its slot, before any work is spent.
+/// Refuses a training minibatch beyond the memory budget of one pass before any training: its
+/// autograd graph lives until the step's backward pass, so it cannot be split.
+void check_training_pass(const Pipeline& pipeline, const Dataset& train, const Context& ctx) {
+  const int64_t rows = std::min(pipeline.train.integer("batch_size"), train.size());
+  const int64_t values = values_per_entry(train.points.x, 1);
+  if (rows <= ctx.rows_per_pass(values)) return;
+  throw ConfigError(pipeline.file + ": [train] batch_size: " + std::to_string(rows) +
+                    " points of " + std::to_string(values) +
+                    " values exceed the memory budget of one pass ([run] max_rows_per_pass = " +
+                    std::to_string(ctx.max_rows_per_pass) + ", max_values_per_pass = " +
+                    std::to_string(ctx.max_values_per_pass) + "); lower batch_size");
+}
+
+/// Evaluates each regularizer once on a batch of the size it will get before any training, so
+/// that a regularizer that refuses the model (senn_reconstruction on a model without learned
+/// concepts) or a pass beyond the memory budget stops the run as a configuration error at its
+/// slot, before any work is spent.
 void check_regularizers(const Pipeline& pipeline, std::vector<WeightedRegularizer>& regularizers,
                         Model& model, const Dataset& train, const Context& ctx) {
-  const Batch probe = train.points.slice(0, std::min<int64_t>(2, train.size()));
   for (size_t r = 0; r < regularizers.size(); ++r) {
+    const int64_t rows = regularizers[r].on_minibatch ? pipeline.train.integer("batch_size")
+                                                      : regularizers[r].batch_size;
+    const Batch probe = train.points.slice(0, std::min(rows, train.size()));
     try {
       regularizers[r].regularizer->penalty(model, probe, 0, ctx);
     } catch (const PluginRefusal& e) {
@@ -212,6 +230,7 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
   auto regularizers = make_regularizers(pipeline, registry);
   if (pipeline.train.boolean("enabled") && model->trainable() && !model->parameters().empty()) {
     model->set_training(false);
+    check_training_pass(pipeline, data.train, ctx);
     check_regularizers(pipeline, regularizers, *model, data.train, ctx);
     report.training = train_model(*model, regularizers, data.train, data.val, pipeline.train,
                                   with_progress(ctx, log, "training epochs"));

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "xreg/host/errors.hpp"
+#include "xreg/sdk/predict.hpp"
 
 namespace xreg {
 
@@ -68,15 +69,21 @@ Batch validation_sample(const Dataset& validation, int64_t draw, const Context& 
   return rows(validation, chosen);
 }
 
-double model_loss(Model& model, const Dataset& data) {
+/// The model's loss on a whole split, its forward passes within the memory budget (one pass
+/// when the split fits, as for every data set of the papers).
+double model_loss(Model& model, const Dataset& data, const Context& ctx) {
   torch::NoGradGuard no_grad;
-  return task_loss(model.forward(data.points.x), data.points.y, data.task).item<double>();
+  const auto& x = data.points.x;
+  const int64_t rows = ctx.rows_per_pass(values_per_entry(x, 1));
+  auto outputs =
+      detail::in_passes(x, rows, [&](const torch::Tensor& part) { return model.forward(part); });
+  return task_loss(outputs, data.points.y, data.task).item<double>();
 }
 
 /// Model loss on the whole validation set plus each weighted penalty on a fresh 10% of it.
 double validation_objective(Model& model, std::vector<WeightedRegularizer>& regularizers,
                             const Dataset& validation, int64_t draw, const Context& ctx) {
-  double objective = model_loss(model, validation);
+  double objective = model_loss(model, validation, ctx);
   for (auto& slot : regularizers) {
     auto sample = validation_sample(validation, draw, ctx);
     // Penalties may differentiate the model internally (input gradients), so no NoGradGuard.
@@ -95,7 +102,7 @@ void calibrate_weights(Model& model, std::vector<WeightedRegularizer>& regulariz
       throw ConfigError("regularizer '" + slot.name +
                         "': weight_mode = \"relative\" needs a validation split");
     }
-    const double loss = model_loss(model, validation);
+    const double loss = model_loss(model, validation, ctx);
     const double penalty =
         slot.regularizer->penalty(model, validation_sample(validation, -1, ctx), -1, ctx)
             .item<double>();
@@ -139,7 +146,6 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
   const int64_t patience = settings.integer("patience");
   const double tol = settings.real("tol");
   if (train.size() == 0) throw ConfigError("training needs a non-empty training split");
-
   model.set_training(false);
   calibrate_weights(model, regularizers, validation, ctx);
   auto optimizer = make_optimizer(model.parameters(), settings);

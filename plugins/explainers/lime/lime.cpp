@@ -56,7 +56,7 @@ class Lime final : public xreg::Explainer {
     if (!mean_.defined()) throw std::logic_error("lime: explain before fit");
     torch::NoGradGuard black_box;  // no graph through the points, whatever they require
     return xreg::explain_in_chunks(
-        points, ctx.max_rows_per_pass / samples_, ctx,
+        points, ctx.rows_per_pass(xreg::values_per_entry(points.x, 1)) / samples_, ctx,
         [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });
   }
 

@@ -34,7 +34,7 @@ class Saliency final : public xreg::Explainer {
   xreg::Explanation explain(xreg::Model& model, const xreg::Batch& points,
                             const xreg::Context& ctx) override {
     return xreg::explain_in_chunks(
-        points, xreg::points_per_pass(1, ctx), ctx,
+        points, xreg::points_per_pass(1, xreg::values_per_entry(points.x, 1), ctx), ctx,
         [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });
   }
 

@@ -100,7 +100,7 @@ class Faithfulness final : public xreg::Metric {
     const int64_t n = x.size(0), d = x[0].numel();
     auto base = baseline(in, x.flatten(1));  // [d]
     auto drop = torch::empty({n, d}, x.options().dtype(torch::kDouble));
-    const int64_t chunk = xreg::points_per_pass(d, ctx);
+    const int64_t chunk = xreg::points_per_pass(d, d, ctx);
     for (int64_t begin = 0; begin < n; begin += chunk) {
       const int64_t end = std::min(n, begin + chunk);
       auto points = in.points.slice(begin, end);

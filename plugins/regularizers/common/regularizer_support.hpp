@@ -3,6 +3,8 @@
 /// neighbors of a batch in one differentiable pass, the residual of ExpO's local linear fits
 /// (shared by ExpO-Fidelity and 1D-Fidelity), and the weight matrices that L1/L2 penalize.
 
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "xreg/sdk.hpp"
@@ -11,8 +13,21 @@ namespace xreg::regularizers {
 
 /// The model's outputs [N, K, k] on inputs z [N, K, d...], differentiable with respect to the
 /// model's parameters: all N·K rows go through the model in one forward pass, so the penalty
-/// costs one forward and one backward over them.
-inline torch::Tensor outputs_on(Model& model, const torch::Tensor& z) {
+/// costs one forward and one backward over them. A pass beyond the memory budget
+/// (ctx.rows_per_pass) is refused (std::invalid_argument, a configuration error the host reports
+/// at the slot before training): its graph must live until the step's backward pass, so
+/// splitting it would save nothing.
+inline torch::Tensor outputs_on(Model& model, const torch::Tensor& z, const Context& ctx) {
+  const int64_t rows = z.size(0) * z.size(1), values = values_per_entry(z, 2);
+  if (rows > ctx.rows_per_pass(values)) {
+    throw std::invalid_argument(
+        "one pass of " + std::to_string(z.size(0)) + " points x " + std::to_string(z.size(1)) +
+        " inputs = " + std::to_string(rows) + " rows of " + std::to_string(values) +
+        " values exceeds the memory budget ([run] max_rows_per_pass = " +
+        std::to_string(ctx.max_rows_per_pass) +
+        ", max_values_per_pass = " + std::to_string(ctx.max_values_per_pass) +
+        "); lower this regularizer's batch_size or neighbors, or raise the budget");
+  }
   return model.forward(z.flatten(0, 1)).unflatten(0, {z.size(0), z.size(1)});
 }
 
@@ -40,8 +55,8 @@ inline torch::Tensor local_fit_residual(const torch::Tensor& design, const torch
 /// of each point's local linear fit of the model's outputs on its neighbors. neighbors
 /// [N, m, d...] are the model's inputs; design [N, m, p] the fit's regressors for them.
 inline torch::Tensor local_fit_penalty(Model& model, const torch::Tensor& neighbors,
-                                       const torch::Tensor& design) {
-  return local_fit_residual(design, outputs_on(model, neighbors)).square().mean();
+                                       const torch::Tensor& design, const Context& ctx) {
+  return local_fit_residual(design, outputs_on(model, neighbors, ctx)).square().mean();
 }
 
 /// The model's weight matrices and kernels: its parameters of two or more dimensions, which

@@ -43,7 +43,8 @@ class ExpoFidelity final : public xreg::Regularizer {
     auto neighbors = neighborhood_.sample(ctx, "expo_fidelity", batch, m, draw);  // [N, m, d...]
     auto regressors = neighbors.flatten(2);                                       // [N, m, d]
     return xreg::regularizers::local_fit_penalty(
-        model, neighbors, intercept_ ? xreg::regularizers::with_intercept(regressors) : regressors);
+        model, neighbors, intercept_ ? xreg::regularizers::with_intercept(regressors) : regressors,
+        ctx);
   }
 
  private:

@@ -39,7 +39,7 @@ class ExpoFidelity1d final : public xreg::Regularizer {
     auto neighbors = neighborhood_.sample(ctx, kStream, batch, neighbors_, draw);
     auto moved = neighborhood_.coordinates(ctx, kStream, batch, draw);
     auto design = xreg::regularizers::with_intercept(perturbed_coordinate(neighbors, moved));
-    return xreg::regularizers::local_fit_penalty(model, neighbors, design);
+    return xreg::regularizers::local_fit_penalty(model, neighbors, design, ctx);
   }
 
  private:

@@ -32,8 +32,8 @@ class ExpoStability final : public xreg::Regularizer {
   torch::Tensor penalty(xreg::Model& model, const xreg::Batch& batch, int64_t draw,
                         const xreg::Context& ctx) override {
     auto neighbors = neighborhood_.sample(ctx, "expo_stability", batch, neighbors_, draw);
-    auto f =
-        xreg::regularizers::outputs_on(model, torch::cat({batch.x.unsqueeze(1), neighbors}, 1));
+    auto f = xreg::regularizers::outputs_on(model, torch::cat({batch.x.unsqueeze(1), neighbors}, 1),
+                                            ctx);
     return (f.narrow(1, 1, neighbors_) - f.narrow(1, 0, 1)).square().mean();
   }
 

@@ -11,6 +11,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/types.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -33,7 +34,7 @@ class Context {
   /// Floating-point type of data and models.
   torch::Dtype dtype = torch::kFloat32;
   /// Memory budget: the most rows one forward pass of the model may take. Plugins that expand
-  /// points into neighborhoods split their work so no pass exceeds it.
+  /// points into neighborhoods split their work so no pass exceeds it, nor max_values_per_pass.
   int64_t max_rows_per_pass = 262144;
   /// Where log lines go; the host sets it. Default: nowhere.
   std::function<void(LogLevel, const std::string&)> log_sink;
@@ -47,6 +48,17 @@ class Context {
   /// Results must not depend on them: a point's draws are keyed on its global index.
   int64_t rank = 0;
   int64_t world_size = 1;
+  /// Memory budget by size: the most values (rows × values per row) one pass may hold, so that
+  /// wide points (an image, a neighborhood) get fewer rows per pass. 2^25 values are 128 MiB of
+  /// float32. Appended in ABI 2.2; see rows_per_pass.
+  int64_t max_values_per_pass = int64_t{1} << 25;
+
+  /// The most rows of `values_per_row` values each that one pass may hold: the smaller of the
+  /// two budgets, and at least one row.
+  int64_t rows_per_pass(int64_t values_per_row) const {
+    const int64_t by_size = max_values_per_pass / std::max<int64_t>(1, values_per_row);
+    return std::max<int64_t>(1, std::min(max_rows_per_pass, by_size));
+  }
 
   void log(LogLevel level, const std::string& message) const {
     if (log_sink) log_sink(level, message);

@@ -29,20 +29,27 @@ torch::Tensor in_passes(const torch::Tensor& rows, int64_t step, Fn fn) {
 
 }  // namespace detail
 
+/// The values of one entry of `t` after its first `leading` dimensions: the d... of x [N, d...]
+/// with leading = 1, of z [N, K, d...] with leading = 2. What the memory budget counts per row.
+inline int64_t values_per_entry(const torch::Tensor& t, int64_t leading) {
+  int64_t values = 1;
+  for (int64_t dim = leading; dim < t.dim(); ++dim) values *= t.size(dim);
+  return values;
+}
+
 /// `fn` [R, d...] → [R, m...] (a function of each row alone, such as a forward pass) applied to
-/// K inputs of each of N points, z [N, K, d...] → [N, K, m...], in passes of at most
-/// ctx.max_rows_per_pass rows laid out as forward_points describes, so that a point's result
-/// does not depend on its batch.
+/// K inputs of each of N points, z [N, K, d...] → [N, K, m...], in passes within the memory
+/// budget (ctx.rows_per_pass of a row's d... values) laid out as forward_points describes, so
+/// that a point's result does not depend on its batch.
 template <class Fn>
 torch::Tensor map_points(const torch::Tensor& z, const torch::Tensor& index, const Context& ctx,
                          Fn fn) {
+  const int64_t budget = ctx.rows_per_pass(values_per_entry(z, 2));
   if (!z.device().is_cpu()) {
-    const int64_t step = std::max<int64_t>(1, ctx.max_rows_per_pass);
-    return detail::in_passes(z.flatten(0, 1), step, fn).unflatten(0, {z.size(0), z.size(1)});
+    return detail::in_passes(z.flatten(0, 1), budget, fn).unflatten(0, {z.size(0), z.size(1)});
   }
   const detail::RowLayout layout(index, z.size(1));
-  return layout.unpack(
-      detail::in_passes(layout.pack(z), layout.pass_rows(ctx.max_rows_per_pass), fn));
+  return layout.unpack(detail::in_passes(layout.pack(z), layout.pass_rows(budget), fn));
 }
 
 /// The model's outputs for K inputs of each of N points, z [N, K, d...] → [N, K, k], in passes
@@ -69,13 +76,13 @@ inline torch::Tensor extra_points(Model& model, const std::string& name, const s
   });
 }
 
-/// The most points of `rows_per_point` rows each whose forward_points call stays within one
-/// pass of the memory budget, however scattered their global indices: the chunk size of an
-/// explainer that keeps a pass's autograd graph (saliency) or its rows (LIME) in memory.
-inline int64_t points_per_pass(int64_t rows_per_point, const Context& ctx) {
+/// The most points of `rows_per_point` rows of `values_per_row` values each whose forward_points
+/// call stays within one pass of the memory budget, however scattered their global indices: the
+/// chunk size of an explainer that keeps a pass's autograd graph (saliency) or its rows in memory.
+inline int64_t points_per_pass(int64_t rows_per_point, int64_t values_per_row, const Context& ctx) {
   const int64_t block =
       (rows_per_point + detail::kRowQuantum - 1) / detail::kRowQuantum * detail::kRowQuantum;
-  const int64_t rows = std::min(ctx.max_rows_per_pass, detail::kMaxPassRows);
+  const int64_t rows = std::min(ctx.rows_per_pass(values_per_row), detail::kMaxPassRows);
   return std::max<int64_t>(1, rows / block);
 }
 
