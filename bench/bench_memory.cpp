@@ -1,13 +1,14 @@
 // Memory stays bounded, by rows and by rows × row width:
 // - LIME explains 10,000 housing points with 1000 samples each (10 million model inputs) in
 //   chunks of at most [run] max_rows_per_pass rows;
-// - LIME explains MNIST-sized points (784 values each, an MLP 784-200-10) in chunks of at most
-//   [run] max_values_per_pass values, first with a quarter of the default budget, then with the
-//   default, then with the budget the rows alone would give (what xreg did before ABI 2.2).
-// Prints the time and the peak resident memory after each.
+// - LIME explains MNIST-sized points (784 values each, an MLP 784-200-10) in chunks within
+//   [run] max_values_per_pass, with a quarter of the default budget, the default and 8 times it.
+// Prints the time and the peak resident memory of each, measured in a process of its own.
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "bench_support.hpp"
 #include "xreg/sdk/explainer.hpp"
@@ -41,7 +42,8 @@ void housing_points(xreg::bench::Housing& housing) {
               peak_resident_mib(), before);
 }
 
-void image_points(const xreg::Registry& registry) {
+/// LIME on MNIST-sized points with max_values_per_pass = `budget`.
+void image_points(const xreg::Registry& registry, int64_t budget) {
   xreg::Params hidden;
   hidden.set("hidden", std::vector<int64_t>{200});
   auto model = xreg::bench::create<xreg::Model>(registry, "mlp", hidden);
@@ -55,33 +57,45 @@ void image_points(const xreg::Registry& registry) {
   const xreg::Batch points{torch::rand({kImagePoints, kImageValues}, gen), torch::Tensor(),
                            torch::arange(kImagePoints)};
   auto lime = xreg::bench::create<xreg::Explainer>(registry, "lime");
-  std::printf("LIME, %lld points of %lld values x 1000 samples, MLP %lld-200-10, 1 thread\n",
-              static_cast<long long>(kImagePoints), static_cast<long long>(kImageValues),
-              static_cast<long long>(kImageValues));
   xreg::Context ctx;
   ctx.task = xreg::Task::multiclass;
+  ctx.max_values_per_pass = budget;
+  int64_t chunks = 0;
+  ctx.progress_sink = [&](int64_t, int64_t) { ++chunks; };
   lime->fit(*model, train, train, ctx);
-  const int64_t budgets[] = {ctx.max_values_per_pass / 4, ctx.max_values_per_pass,
-                             ctx.max_rows_per_pass * kImageValues};
-  for (const int64_t budget : budgets) {
-    ctx.max_values_per_pass = budget;
-    const double seconds =
-        xreg::bench::median_seconds(1, [&] { lime->explain(*model, points, ctx); });
-    std::printf(
-        "  max_values_per_pass %10lld (%3lld points per chunk): %.1f s; peak resident memory "
-        "%.0f MiB\n",
-        static_cast<long long>(budget),
-        static_cast<long long>(ctx.rows_per_pass(kImageValues) / 1000), seconds,
-        peak_resident_mib());
-  }
+  const double before = peak_resident_mib();
+  const double seconds =
+      xreg::bench::median_seconds(1, [&] { lime->explain(*model, points, ctx); });
+  std::printf(
+      "  max_values_per_pass %10lld: %3lld chunks, %.1f s; peak resident memory %.0f MiB (%.0f "
+      "MiB before explaining)\n",
+      static_cast<long long>(budget), static_cast<long long>(chunks), seconds, peak_resident_mib(),
+      before);
 }
 
 }  // namespace
 
-int main() {
+/// Each measurement runs in a process of its own, so that each peak is its own.
+int main(int argc, char** argv) {
+  const int64_t budget = xreg::Context{}.max_values_per_pass;
+  if (argc == 1) {
+    const std::string self = argv[0];
+    std::system((self + " housing").c_str());
+    std::printf("LIME, %lld points of %lld values x 1000 samples, MLP %lld-200-10, 1 thread\n",
+                static_cast<long long>(kImagePoints), static_cast<long long>(kImageValues),
+                static_cast<long long>(kImageValues));
+    for (const int64_t b : {budget / 4, budget, 8 * budget}) {
+      std::fflush(stdout);
+      std::system((self + " image " + std::to_string(b)).c_str());
+    }
+    return 0;
+  }
   auto housing = xreg::bench::load_housing("bench_memory");
   if (!housing) return 0;
-  housing_points(*housing);
-  image_points(housing->registry);
+  if (std::string(argv[1]) == "housing") {
+    housing_points(*housing);
+  } else {
+    image_points(housing->registry, std::stoll(argv[2]));
+  }
   return 0;
 }

@@ -91,9 +91,10 @@ TEST(Lime, SameCoefficientsWhateverTheBatching) {
   small_passes.max_rows_per_pass = 3000;  // 3 points per forward pass
   EXPECT_TRUE(torch::equal(whole.coefficients,
                            lime->explain(*model, test.points, small_passes).coefficients));
-  // The budget by size: rows of 6 values, 18,000 values a pass hold 3 points' 1000 samples.
+  // The budget by size: rows of 6 values, of which a chunk holds 10 copies' worth (noise,
+  // samples, model inputs, the float64 ridge design), so 180,000 values hold 3 points' samples.
   xreg::Context small_values = ctx;
-  small_values.max_values_per_pass = 3 * 1000 * 6 + 5;
+  small_values.max_values_per_pass = 3 * 1000 * 6 * 10 + 5;
   int64_t chunks = 0;
   small_values.progress_sink = [&](int64_t, int64_t) { ++chunks; };
   EXPECT_TRUE(torch::equal(whole.coefficients,

@@ -28,6 +28,11 @@ constexpr xreg_param_spec kParams[] = {
     xreg::param::explained_output(),
 };
 
+/// What a chunk holds per value of its samples, in float32 values: the noise, the samples, the
+/// model's inputs and, in the ridge, the float64 design and weighted design (two each), with
+/// room for temporaries. Chunks count it against the memory budget (ctx.max_values_per_pass).
+constexpr int64_t kWorkingCopies = 10;
+
 class Lime final : public xreg::Explainer {
  public:
   static constexpr uint32_t explanation_kinds = XREG_EXPLANATION_LINEAR;
@@ -56,8 +61,8 @@ class Lime final : public xreg::Explainer {
     if (!mean_.defined()) throw std::logic_error("lime: explain before fit");
     torch::NoGradGuard black_box;  // no graph through the points, whatever they require
     return xreg::explain_in_chunks(
-        points, ctx.rows_per_pass(xreg::values_per_entry(points.x, 1)) / samples_, ctx,
-        [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });
+        points, ctx.rows_per_pass(kWorkingCopies * xreg::values_per_entry(points.x, 1)) / samples_,
+        ctx, [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });
   }
 
  private:

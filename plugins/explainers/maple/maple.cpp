@@ -255,9 +255,10 @@ class Maple final : public xreg::Explainer {
   }
 
   /// Points per batched solve, so that the solve's [points, n, r] tensors stay within the
-  /// memory budget: train_x_'s rows (and its width) for each point.
+  /// memory budget: for each point, the float64 design and weighted design over train_x_'s rows
+  /// (two float32 values each per value).
   int64_t points_per_chunk(const xreg::Context& ctx) const {
-    return std::max<int64_t>(1, ctx.rows_per_pass(train_x_.size(1) + 1) / train_x_.size(0));
+    return std::max<int64_t>(1, ctx.rows_per_pass(4 * (train_x_.size(1) + 1)) / train_x_.size(0));
   }
 
   xreg::maple::ForestOptions forest_;
