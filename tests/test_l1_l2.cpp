@@ -1,5 +1,6 @@
 // The l1 and l2 regularizers: exact values and gradients on a model with known weights, biases
-// left out, independent of the regularization batch.
+// left out (for l2 by default; RRR's variant takes them and drops the ½), independent of the
+// regularization batch.
 #include <gtest/gtest.h>
 
 #include "regularizer_test_support.hpp"
@@ -25,12 +26,19 @@ struct KnownMlp {
     parameters[3].fill_(5.0);
   }
 
-  double penalty(const std::string& name) {
-    return make_plugin<xreg::Regularizer>(name)
+  double penalty(const std::string& name, const xreg::Params& params = {}) {
+    return make_plugin<xreg::Regularizer>(name, params)
         ->penalty(*model, xreg::testing::normal_points(4, 2, 1).points, 0, ctx)
         .item<double>();
   }
 };
+
+xreg::Params l2_params(bool biases, bool half) {
+  xreg::Params p;
+  p.set("biases", biases);
+  p.set("half", half);
+  return p;
+}
 
 TEST(L1, IsTheSumOfTheAbsoluteWeightsWithoutBiases) {
   KnownMlp f;
@@ -40,6 +48,23 @@ TEST(L1, IsTheSumOfTheAbsoluteWeightsWithoutBiases) {
 TEST(L2, IsHalfTheSumOfTheSquaredWeightsWithoutBiases) {
   KnownMlp f;
   EXPECT_DOUBLE_EQ(f.penalty("l2"), 142.5);  // (1² + ... + 9²) / 2
+}
+
+// RRR's λ₂ Σθ²: every parameter, biases included (four biases of 5), without the ½.
+TEST(L2, OptionallyTakesTheBiasesAndDropsTheHalf) {
+  KnownMlp f;
+  EXPECT_DOUBLE_EQ(f.penalty("l2", l2_params(false, true)), 142.5);        // the defaults
+  EXPECT_DOUBLE_EQ(f.penalty("l2", l2_params(false, false)), 285.0);       // 1² + ... + 9²
+  EXPECT_DOUBLE_EQ(f.penalty("l2", l2_params(true, true)), 142.5 + 50.0);  // + 4 · 5² / 2
+  EXPECT_DOUBLE_EQ(f.penalty("l2", l2_params(true, false)), 385.0);        // 285 + 4 · 5²
+  auto batch = xreg::testing::normal_points(4, 2, 1).points;
+  auto all = make_plugin<xreg::Regularizer>("l2", l2_params(true, false))
+                 ->penalty(*f.model, batch, 0, f.ctx);
+  auto gradients = torch::autograd::grad({all}, f.model->parameters());
+  EXPECT_TRUE(torch::equal(gradients[0], 2 * f.first));
+  EXPECT_TRUE(torch::equal(gradients[1], torch::full({3}, 10.0, torch::kDouble)));
+  EXPECT_TRUE(torch::equal(gradients[2], 2 * f.second));
+  EXPECT_TRUE(torch::equal(gradients[3], torch::full({1}, 10.0, torch::kDouble)));
 }
 
 TEST(L1L2, GradientsAreTheSignsAndTheWeightsThemselves) {
