@@ -449,8 +449,8 @@ namespace {
 TEST(ValidatePipeline, ReportsTheFirstUnknownKeyInFileOrder) {
   EXPECT_EQ(error_of("[model]\nplugin = \"mlp\"\n\n[train]\nzeta = 1\nalpha = 2\n"),
             "p.toml:5:1: unknown key 'zeta' in [train] (known keys: enabled, optimizer, lr, "
-            "momentum, weight_decay, batch_size, max_epochs, min_epochs, patience, tol, "
-            "restore_best)");
+            "momentum, weight_decay, batch_size, shuffle, loss_reduction, max_epochs, min_epochs, "
+            "patience, tol, restore_best)");
 }
 
 }  // namespace

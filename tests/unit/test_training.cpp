@@ -57,6 +57,31 @@ TEST(TaskLoss, MatchesTheClosedForms) {
               std::log(3.0), 1e-6);
 }
 
+TEST(TaskLoss, SumsOverTheBatchWhenAsked) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  auto out = torch::randn({6, 3}, gen);
+  auto classes = torch::tensor({0, 2, 1, 1, 0, 2});
+  for (auto [task, y] : {std::pair{xreg::Task::multiclass, classes},
+                         std::pair{xreg::Task::binary, classes.clamp_max(1)},
+                         std::pair{xreg::Task::regression, torch::randn({6, 1}, gen)}}) {
+    auto output = task == xreg::Task::multiclass ? out : out.narrow(1, 0, 1);
+    const double mean = xreg::task_loss(output, y, task).item<double>();
+    const double sum = xreg::task_loss(output, y, task, xreg::Reduction::sum).item<double>();
+    EXPECT_NEAR(sum, 6 * mean, 1e-5 * std::abs(sum));
+  }
+}
+
+TEST(BatchStream, UnshuffledGivesConsecutiveSlicesWithAShortLastOne) {
+  xreg::Context ctx;
+  xreg::BatchStream stream(10, 4, ctx, "test", /*shuffle=*/false);
+  EXPECT_EQ(stream.batches_per_pass(), 3);
+  EXPECT_TRUE(torch::equal(stream.next(), torch::arange(0, 4)));
+  EXPECT_TRUE(torch::equal(stream.next(), torch::arange(4, 8)));
+  EXPECT_TRUE(torch::equal(stream.next(), torch::arange(8, 10)));
+  EXPECT_TRUE(torch::equal(stream.next(), torch::arange(0, 4))) << "the next pass, same order";
+  EXPECT_EQ(xreg::BatchStream(10, 4, ctx, "test").batches_per_pass(), 2);
+}
+
 TEST(BatchStream, VisitsEveryPointOncePerPassAndReshuffles) {
   // Batches of 4 over 10 points: the third batch takes the last 2 of the first permutation and
   // the first 2 of the next, so indices 0-9 and 10-19 of the stream are each a permutation.

@@ -116,6 +116,14 @@ constexpr xreg_param_spec kTrainSpecs[] = {
         .less_than(1),
     param::real("weight_decay", "0.0", "L2 penalty on the model's parameters.").non_negative(),
     param::integer("batch_size", "128", "Number of training rows per optimizer step.").at_least(1),
+    param::boolean("shuffle", "true",
+                   "true: each pass over the training rows in a fresh random order, a batch "
+                   "running past its end finished from the next (ExpO); false: consecutive "
+                   "batches in the data's order, the last of each pass short (RRR's reference)."),
+    param::string("loss_reduction", "\"mean\"",
+                  "How the training loss combines a batch's examples: their mean (ExpO, SENN) "
+                  "or their sum (RRR's reference). Validation losses are means either way.",
+                  "mean|sum"),
     param::integer("max_epochs", "1000",
                    "Most passes over the training split; 0: no cap, training runs until early "
                    "stopping ends it (as ExpO's reference), which needs a validation split.")

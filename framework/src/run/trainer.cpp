@@ -14,30 +14,67 @@ namespace xreg {
 
 namespace F = torch::nn::functional;
 
-torch::Tensor task_loss(const torch::Tensor& output, const torch::Tensor& y, Task task) {
+namespace {
+
+/// A loss's options with the reduction asked for.
+template <class Options>
+Options reduced(Reduction reduction) {
+  Options options;
+  if (reduction == Reduction::sum) {
+    options.reduction(torch::kSum);
+  } else {
+    options.reduction(torch::kMean);
+  }
+  return options;
+}
+
+}  // namespace
+
+torch::Tensor task_loss(const torch::Tensor& output, const torch::Tensor& y, Task task,
+                        Reduction reduction) {
   switch (task) {
     case Task::regression:
-      return F::mse_loss(output, y.reshape(output.sizes()).to(output.dtype()));
+      return F::mse_loss(output, y.reshape(output.sizes()).to(output.dtype()),
+                         reduced<F::MSELossFuncOptions>(reduction));
     case Task::binary:
-      return F::binary_cross_entropy_with_logits(output.select(1, 0), y.to(output.dtype()));
+      return F::binary_cross_entropy_with_logits(
+          output.select(1, 0), y.to(output.dtype()),
+          reduced<F::BinaryCrossEntropyWithLogitsFuncOptions>(reduction));
     case Task::multiclass:
-      return F::cross_entropy(output, y.to(torch::kLong));
+      return F::cross_entropy(output, y.to(torch::kLong),
+                              reduced<F::CrossEntropyFuncOptions>(reduction));
   }
   throw std::logic_error("unknown task");
 }
 
-BatchStream::BatchStream(int64_t n, int64_t batch, const Context& ctx, std::string stream)
-    : n_(n), batch_(std::min(batch, n)), ctx_(ctx), stream_(std::move(stream)) {
+BatchStream::BatchStream(int64_t n, int64_t batch, const Context& ctx, std::string stream,
+                         bool shuffle)
+    : shuffle_(shuffle), n_(n), batch_(std::min(batch, n)), ctx_(ctx), stream_(std::move(stream)) {
   reshuffle();
 }
 
+int64_t BatchStream::batches_per_pass() const {
+  return shuffle_ ? std::max<int64_t>(1, n_ / batch_) : (n_ + batch_ - 1) / batch_;
+}
+
 void BatchStream::reshuffle() {
-  auto generator = ctx_.generator(stream_, 0, shuffles_++);
-  order_ = torch::randperm(n_, generator, torch::TensorOptions(torch::kLong));
+  if (shuffle_) {
+    auto generator = ctx_.generator(stream_, 0, shuffles_++);
+    order_ = torch::randperm(n_, generator, torch::TensorOptions(torch::kLong));
+  } else if (!order_.defined()) {
+    order_ = torch::arange(n_, torch::TensorOptions(torch::kLong));
+  }
   position_ = 0;
 }
 
 torch::Tensor BatchStream::next() {
+  if (!shuffle_) {
+    if (position_ == n_) reshuffle();
+    const int64_t end = std::min(n_, position_ + batch_);
+    auto indices = order_.slice(0, position_, end);
+    position_ = end;
+    return indices.to(ctx_.device);
+  }
   std::vector<torch::Tensor> parts;
   for (int64_t needed = batch_; needed > 0;) {
     if (position_ == n_) reshuffle();
@@ -149,13 +186,16 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
   model.set_training(false);
   calibrate_weights(model, regularizers, validation, ctx);
   auto optimizer = make_optimizer(model.parameters(), settings);
-  BatchStream model_batches(train.size(), batch_size, ctx, "minibatch");
+  BatchStream model_batches(train.size(), batch_size, ctx, "minibatch",
+                            settings.boolean("shuffle"));
+  const Reduction reduction =
+      settings.string("loss_reduction") == "sum" ? Reduction::sum : Reduction::mean;
   std::vector<BatchStream> regularization_batches;
   for (const auto& slot : regularizers) {
     regularization_batches.emplace_back(train.size(), slot.batch_size, ctx,
                                         "regularization_batch/" + slot.name);
   }
-  const int64_t steps_per_epoch = std::max<int64_t>(1, train.size() / batch_size);
+  const int64_t steps_per_epoch = model_batches.batches_per_pass();
   const bool early_stopping = validation.size() > 0;
   if (max_epochs == 0 && !early_stopping) {
     throw ConfigError(
@@ -179,7 +219,7 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
     for (int64_t s = 0; s < steps_per_epoch; ++s, ++step) {
       optimizer->zero_grad();
       const Batch batch = rows(train, model_batches.next());
-      auto loss = task_loss(model.forward(batch.x), batch.y, train.task);
+      auto loss = task_loss(model.forward(batch.x), batch.y, train.task, reduction);
       for (size_t r = 0; r < regularizers.size(); ++r) {
         const Batch regularization_batch =
             regularizers[r].on_minibatch ? batch : rows(train, regularization_batches[r].next());

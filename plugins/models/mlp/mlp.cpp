@@ -1,5 +1,7 @@
-// mlp: a fully connected network with leaky-ReLU activations, the model of the ExpO
-// experiments (Glorot-uniform weights, zero biases, linear output layer).
+// mlp: a fully connected network with leaky-ReLU activations and a linear output layer. By
+// default the model of the ExpO experiments (Glorot-uniform weights, zero biases); with
+// negative_slope = 0 and init = "normal" the model of RRR's reference (ReLU, every weight and
+// bias drawn from 0.1·N(0, 1)).
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -14,13 +16,24 @@ constexpr xreg_param_spec kParams[] = {
         .positive(),
     xreg::param::real(
         "negative_slope", "0.2",
-        "Slope of the leaky ReLU for negative inputs (TensorFlow's default, as ExpO)."),
+        "Slope of the leaky ReLU for negative inputs (TensorFlow's default, as ExpO); 0 gives "
+        "the ReLU (RRR)."),
+    xreg::param::string("init", "\"glorot_uniform\"",
+                        "Initial parameters: glorot_uniform weights and zero biases (ExpO), or "
+                        "normal, every weight and bias from init_scale·N(0, 1) (RRR's reference).",
+                        "glorot_uniform|normal"),
+    xreg::param::real("init_scale", "0.1",
+                      "Standard deviation of the normal initialization (init = \"normal\").")
+        .positive(),
 };
 
 class Mlp final : public xreg::Model {
  public:
   explicit Mlp(const xreg::Params& params)
-      : hidden_(params.integers("hidden")), negative_slope_(params.real("negative_slope")) {}
+      : hidden_(params.integers("hidden")),
+        negative_slope_(params.real("negative_slope")),
+        normal_init_(params.string("init") == "normal"),
+        init_scale_(params.real("init_scale")) {}
 
   void build(const xreg::ModelShape& shape, const xreg::Context& ctx) override {
     int64_t in = 1;
@@ -44,18 +57,25 @@ class Mlp final : public xreg::Model {
   void add_linear(int64_t in, int64_t out) {
     torch::nn::Linear layer(in, out);
     torch::NoGradGuard no_grad;
-    torch::nn::init::xavier_uniform_(layer->weight);
-    torch::nn::init::zeros_(layer->bias);
+    if (normal_init_) {
+      torch::nn::init::normal_(layer->weight, 0.0, init_scale_);
+      torch::nn::init::normal_(layer->bias, 0.0, init_scale_);
+    } else {
+      torch::nn::init::xavier_uniform_(layer->weight);
+      torch::nn::init::zeros_(layer->bias);
+    }
     net_->push_back(layer);
   }
 
   std::vector<int64_t> hidden_;
   double negative_slope_;
+  bool normal_init_;
+  double init_scale_;
   torch::nn::Sequential net_;
 };
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<Mlp>("mlp", "1.0.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<Mlp>("mlp", "1.1.0",
                                      "Fully connected network with leaky-ReLU activations",
                                      kParams))

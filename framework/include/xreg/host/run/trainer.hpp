@@ -35,21 +35,32 @@ struct TrainResult {
   bool stopped_by_cap = false;
 };
 
-/// The model's loss for its outputs on targets y: MSE (regression), sigmoid cross-entropy on
-/// one logit (binary), softmax cross-entropy (multiclass). Mean over the batch.
-torch::Tensor task_loss(const torch::Tensor& output, const torch::Tensor& y, Task task);
+/// How a loss combines the examples of a batch: their mean (ExpO, SENN) or their sum (RRR's
+/// reference, whose penalty is a sum over the batch too).
+enum class Reduction { mean, sum };
 
-/// Endless minibatches of indices into n points: a permutation consumed in order; a batch that
-/// runs past its end takes the rest of it and the first indices of a fresh permutation (ExpO's
-/// BatchManager), so every point is used once per pass over the data. Seeded by (ctx seed,
-/// stream).
+/// The model's loss for its outputs on targets y: MSE (regression), sigmoid cross-entropy on
+/// one logit (binary), softmax cross-entropy (multiclass), over the batch as `reduction` says.
+torch::Tensor task_loss(const torch::Tensor& output, const torch::Tensor& y, Task task,
+                        Reduction reduction = Reduction::mean);
+
+/// Endless minibatches of indices into n points. Shuffled: a permutation consumed in order; a
+/// batch that runs past its end takes the rest of it and the first indices of a fresh
+/// permutation (ExpO's BatchManager), so every point is used once per pass over the data.
+/// Seeded by (ctx seed, stream). Not shuffled: consecutive slices 0..batch, batch..2·batch, ...
+/// in the data's order, the last one of each pass short (RRR's reference).
 class BatchStream {
  public:
-  BatchStream(int64_t n, int64_t batch, const Context& ctx, std::string stream);
+  BatchStream(int64_t n, int64_t batch, const Context& ctx, std::string stream,
+              bool shuffle = true);
   torch::Tensor next();
+  /// Batches in one pass over the data: n / batch shuffled (a pass ends mid-batch), the
+  /// ceiling of it unshuffled.
+  int64_t batches_per_pass() const;
 
  private:
   void reshuffle();
+  bool shuffle_;
   int64_t n_, batch_, position_ = 0, shuffles_ = 0;
   const Context& ctx_;
   std::string stream_;
