@@ -255,4 +255,68 @@ TEST(Training, ValidationPassesStayWithinTheMemoryBudgetAndTrainTheSame) {
               1e-6 * a.best_validation_objective);
 }
 
+TEST(Training, TheValidationObjectiveAddsTheWeightedPenalty) {
+  // One epoch: the objective kept is the validation MSE of the trained model plus w times l2's
+  // Σ ½w² over its weight matrices, computed here by hand from the model it leaves.
+  auto train = linear_data(128, 0), val = linear_data(32, 1);
+  xreg::WeightedRegularizer l2;
+  l2.name = "l2";
+  l2.regularizer = xreg::testing::make_plugin<xreg::Regularizer>("l2");
+  l2.weight = 0.02;
+  std::vector<xreg::WeightedRegularizer> slots{l2};
+  auto model = small_mlp();
+  const auto result =
+      xreg::train_model(*model, slots, train, val, train_settings(1), xreg::Context{});
+  double half_squares = 0;
+  for (const auto& p : model->parameters()) {
+    if (p.dim() == 2) half_squares += 0.5 * p.square().sum().item<double>();
+  }
+  EXPECT_NEAR(result.best_validation_objective, loss_on(*model, val) + 0.02 * half_squares, 1e-6);
+}
+
+/// A regularizer that records the rows of every batch it is given during training steps.
+class RecordingRegularizer : public xreg::Regularizer {
+ public:
+  torch::Tensor penalty(xreg::Model&, const xreg::Batch& batch, int64_t,
+                        const xreg::Context&) override {
+    batches.push_back(batch.index.clone());
+    return torch::zeros({});
+  }
+  std::vector<torch::Tensor> batches;
+};
+
+TEST(Training, RegularizersDrawTheirOwnBatchesOrTheStepsMinibatch) {
+  auto train = linear_data(40, 0);
+  xreg::Dataset no_validation = train;
+  no_validation.points = train.points.slice(0, 0);
+  auto settings = train_settings(1);
+  settings.set("batch_size", int64_t{8});
+  const xreg::Context ctx;  // BatchStream keeps a reference to it
+  auto run = [&](bool on_minibatch) {
+    auto recorder = std::make_shared<RecordingRegularizer>();
+    xreg::WeightedRegularizer slot;
+    slot.name = "recorder";
+    slot.regularizer = recorder;
+    slot.batch_size = 5;
+    slot.on_minibatch = on_minibatch;
+    std::vector<xreg::WeightedRegularizer> slots{slot};
+    auto model = small_mlp();
+    xreg::train_model(*model, slots, train, no_validation, settings, ctx);
+    return recorder->batches;
+  };
+  // A separate stream: one epoch is 40 / 8 = 5 steps, each a batch of 5 rows of the slot's own
+  // shuffles, so 25 distinct rows of the first pass over the 40.
+  const auto own = run(false);
+  ASSERT_EQ(own.size(), 5u);
+  auto seen = torch::cat(own);
+  EXPECT_EQ(std::get<0>(torch::_unique(seen)).numel(), 25);
+  xreg::BatchStream expected(40, 5, ctx, "regularization_batch/recorder");
+  for (const auto& batch : own) EXPECT_TRUE(torch::equal(batch, expected.next()));
+  // On the minibatch: exactly the model's batches.
+  const auto shared = run(true);
+  ASSERT_EQ(shared.size(), 5u);
+  xreg::BatchStream minibatches(40, 8, ctx, "minibatch");
+  for (const auto& batch : shared) EXPECT_TRUE(torch::equal(batch, minibatches.next()));
+}
+
 }  // namespace
