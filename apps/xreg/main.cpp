@@ -124,6 +124,7 @@ int run_command(const std::vector<std::string>& args) {
   xreg::prepare_output_folder(output);
   xreg::RunOptions run_options;
   if (!vm.count("quiet")) run_options.log = &std::cerr;
+  run_options.output = output;
   const xreg::RunReport report = xreg::run_pipeline(pipeline, registry, run_options);
   xreg::write_report(pipeline, registry, report, output);
   std::cout << xreg::results_table(report);

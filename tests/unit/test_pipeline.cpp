@@ -153,7 +153,7 @@ TEST(ValidatePipeline, UnknownTopLevelTable) {
             "p.toml:3:2: unknown table 'modle'; did you mean 'model'?");
   EXPECT_EQ(error_of("sweep = 1\n" + kMlp),
             "p.toml:1:1: unknown table 'sweep' (known tables: run, data, train, model, "
-            "regularizer, explainer, metric)");
+            "regularizer, explainer, metric, find_another)");
 }
 
 TEST(ValidatePipeline, WrongType) {
@@ -428,7 +428,8 @@ TEST(ResolvedToml, WritesSlotsWithPluginThenHostKeysThenPluginKeys) {
   slot.params.set("sigma", 0.25);
   pipeline.regularizers.push_back(slot);
   const std::string text = resolved_toml(pipeline);
-  EXPECT_NE(text.find("\n[model]\nplugin = \"mlp\"\nhidden = [100, 100]\nnegative_slope = 0.2\n"),
+  EXPECT_NE(text.find("\n[model]\nplugin = \"mlp\"\nhidden = [100, 100]\ninit = "
+                      "\"glorot_uniform\"\ninit_scale = 0.1\nnegative_slope = 0.2\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\n[[regularizer]]\nplugin = \"expo\"\nweight = 0.5\nweight_mode = "

@@ -273,8 +273,8 @@ TEST(PluginLoading, LoadsTheBuiltInPluginsWithTheirSchemas) {
   registry.load_directory(XREG_PLUGIN_BUILD_DIR);
   const xreg::PluginInfo* mlp = registry.find(XREG_KIND_MODEL, "mlp");
   ASSERT_NE(mlp, nullptr);
-  EXPECT_EQ(mlp->version, "1.0.0");
-  ASSERT_EQ(mlp->schema.size(), 2u);
+  EXPECT_EQ(mlp->version, "1.1.0");
+  ASSERT_EQ(mlp->schema.size(), 4u);
   EXPECT_EQ(mlp->schema[0].name, "hidden");
   EXPECT_EQ(std::get<std::vector<int64_t>>(*mlp->schema[0].default_value),
             (std::vector<int64_t>{100, 100}));
@@ -291,6 +291,8 @@ TEST(PluginLoading, ObjectsKeepTheirLibraryAliveAfterTheRegistryIsGone) {
     xreg::Params params;
     params.set("hidden", std::vector<int64_t>{4});
     params.set("negative_slope", 0.2);
+    params.set("init", std::string("glorot_uniform"));
+    params.set("init_scale", 0.1);
     model = registry.create<xreg::Model>("mlp", params);
   }
   model->build(xreg::ModelShape{{3}, 2, xreg::Task::regression}, xreg::Context{});

@@ -142,6 +142,20 @@ constexpr xreg_param_spec kTrainSpecs[] = {
                    "Keep the weights of the best validation epoch; false keeps the last epoch's."),
 };
 
+constexpr xreg_param_spec kFindAnotherSpecs[] = {
+    param::integer("iterations", "0",
+                   "Find-another-explanation (RRR, Ross et al. 2017): models trained one after "
+                   "another, each from a fresh initialization, model t+1 with the training "
+                   "annotations A_t+1 = A_t | M_c(input gradients of model t on the training "
+                   "inputs); 0: off. Needs [train] enabled = true and a classifier.")
+        .non_negative(),
+    param::real("threshold", "0.67",
+                "c of the mask M_c = |g| > c·max|g| per example (strict), g the input gradient "
+                "of the predicted class's probability (the reference's 0.67).")
+        .non_negative()
+        .less_than(1),
+};
+
 constexpr xreg_param_spec kRegularizerSlotSpecs[] = {
     param::real("weight", "1.0", "Weight of the regularizer's term in the training loss.")
         .non_negative(),
@@ -189,6 +203,11 @@ const Schema& data_schema() {
 
 const Schema& train_schema() {
   static const Schema schema = host_schema(kTrainSpecs);
+  return schema;
+}
+
+const Schema& find_another_schema() {
+  static const Schema schema = host_schema(kFindAnotherSpecs);
   return schema;
 }
 

@@ -49,6 +49,11 @@ std::string resolved_toml(const Pipeline& pipeline) {
   write_params(out, pipeline.data, data_schema());
   out << "\n[train]\n";
   write_params(out, pipeline.train, train_schema());
+  // Written when the mode is on: a file without the table reads back the same.
+  if (pipeline.find_another.has("iterations") && pipeline.find_another.integer("iterations") > 0) {
+    out << "\n[find_another]\n";
+    write_params(out, pipeline.find_another, find_another_schema());
+  }
   write_slot(out, "[model]", pipeline.model, no_host_keys());
   for (const PluginConfig& slot : pipeline.regularizers) {
     write_slot(out, "[[regularizer]]", slot, regularizer_slot_schema());

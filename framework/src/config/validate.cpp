@@ -137,6 +137,20 @@ void check_unique_labels(const std::vector<PluginConfig>& slots, const std::stri
   }
 }
 
+/// Find-another-explanation trains a model per iteration: it needs training.
+void check_find_another(const Pipeline& pipeline, const toml::table& root, const Locator& locator) {
+  if (pipeline.find_another.integer("iterations") == 0 || pipeline.train.boolean("enabled")) return;
+  const toml::node* section = root.get("find_another");
+  const toml::table* table = section ? section->as_table() : nullptr;
+  const toml::node* iterations = table ? table->get("iterations") : nullptr;
+  const toml::node& at = iterations ? *iterations : section ? *section : root;
+  locator.fail(
+      at.source(), "find_another.iterations",
+      "[find_another] iterations = " + std::to_string(pipeline.find_another.integer("iterations")) +
+          " trains a model per iteration, but [train] enabled = false; set "
+          "iterations = 0 or enable training");
+}
+
 }  // namespace
 
 std::string slot_label(const PluginConfig& slot) {
@@ -145,8 +159,8 @@ std::string slot_label(const PluginConfig& slot) {
 }
 
 Pipeline validate_pipeline(const PipelineDocument& document, const Registry& registry) {
-  static const std::vector<std::string> kSections = {"run",         "data",      "train", "model",
-                                                     "regularizer", "explainer", "metric"};
+  static const std::vector<std::string> kSections = {
+      "run", "data", "train", "model", "regularizer", "explainer", "metric", "find_another"};
   const toml::table& table = PipelineDocumentAccess::table(document);
   const Locator locator(document.file());
   check_keys(table, kSections, "table", "", Section{"", "", &table, ""}, locator);
@@ -157,6 +171,8 @@ Pipeline validate_pipeline(const PipelineDocument& document, const Registry& reg
   pipeline.run = read_host_section(table, "run", run_schema(), locator);
   pipeline.data = read_host_section(table, "data", data_schema(), locator);
   pipeline.train = read_host_section(table, "train", train_schema(), locator);
+  pipeline.find_another = read_host_section(table, "find_another", find_another_schema(), locator);
+  check_find_another(pipeline, table, locator);
   const toml::node* model = table.get("model");
   if (model == nullptr) {
     locator.fail(table.source(), "",

@@ -1,6 +1,7 @@
 #include "xreg/host/report/report.hpp"
 
 #include <fcntl.h>
+#include <torch/csrc/jit/serialization/pickle.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -53,6 +54,11 @@ std::string summary_json(const MetricSummary& m) {
          ", \"output\": " + (m.output < 0 ? "null" : std::to_string(m.output)) +
          ", \"mean\": " + json_number(m.mean) + ", \"sd\": " + json_number(m.sd) +
          ", \"n\": " + std::to_string(m.count) + "}";
+}
+
+std::string summary_csv_row(const MetricSummary& m) {
+  return csv_field(m.metric) + "," + output_label(m.output) + "," + number(m.mean) + "," +
+         number(m.sd) + "," + std::to_string(m.count) + "\n";
 }
 
 std::string trials_csv(const RunReport& report) {
@@ -156,6 +162,9 @@ bool write_durably(const fs::path& path, const std::string& content) {
   return ok;
 }
 
+/// The folder of find-another-explanation's per-iteration files in a run folder.
+constexpr const char* kFindAnotherFolder = "find_another";
+
 /// Flushes a folder's entries (the renames into it) to the disk; best effort.
 void sync_folder(const fs::path& folder) {
   const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -220,6 +229,9 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
   if (error) throw RunError(folder + ": cannot create the output folder: " + error.message());
   const fs::path dir(folder);
   unpublish(dir);
+  const bool find_another =
+      pipeline.find_another.has("iterations") && pipeline.find_another.integer("iterations") > 0;
+  if (!find_another) fs::remove_all(dir / kFindAnotherFolder, error);  // an earlier run's
   write_file_atomically((dir / "pipeline.resolved.toml").string(), resolved_toml(pipeline));
   write_file_atomically((dir / "plugins.json").string(), plugins_json(pipeline, registry));
   write_file_atomically((dir / "metrics_trials.csv").string(), trials_csv(report));
@@ -230,6 +242,37 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
   write_file_atomically((dir / kCompleteMarker).string(),
                         "xreg " + std::to_string(report.trials.size()) +
                             " trials: every file of this run folder is written\n");
+}
+
+void begin_find_another_output(const std::string& folder) {
+  const fs::path dir(folder);
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) throw RunError(folder + ": cannot create the output folder: " + error.message());
+  unpublish(dir);
+  fs::remove_all(dir / kFindAnotherFolder, error);
+  if (!error) fs::create_directories(dir / kFindAnotherFolder, error);
+  if (error) {
+    throw RunError((dir / kFindAnotherFolder).string() + ": cannot prepare: " + error.message());
+  }
+}
+
+void write_find_another_iteration(const std::string& folder, int64_t trial, int64_t iteration,
+                                  const std::vector<MetricSummary>& metrics,
+                                  const torch::Tensor& mask) {
+  const fs::path dir = fs::path(folder) / kFindAnotherFolder;
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) throw RunError(dir.string() + ": cannot create: " + error.message());
+  const std::string stem =
+      "trial-" + std::to_string(trial) + "-iteration-" + std::to_string(iteration);
+  std::string csv = "metric,output,mean,sd,points\n";
+  for (const auto& m : metrics) csv += summary_csv_row(m);
+  write_file_atomically((dir / (stem + ".csv")).string(), csv);
+  const torch::Tensor bytes = (mask.detach() != 0).to(torch::kCPU, torch::kUInt8).contiguous();
+  const std::vector<char> pickled = torch::pickle_save(bytes);
+  write_file_atomically((dir / (stem + "-mask.pt")).string(),
+                        std::string(pickled.begin(), pickled.end()));
 }
 
 std::string results_table(const RunReport& report) {

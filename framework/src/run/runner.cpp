@@ -1,15 +1,19 @@
 #include "xreg/host/run/runner.hpp"
 
+#include <torch/autograd.h>
 #include <torch/utils.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iomanip>
 #include <map>
 #include <ostream>
+#include <sstream>
 
 #include "xreg/host/data/splits.hpp"
 #include "xreg/host/errors.hpp"
+#include "xreg/host/report/report.hpp"
 #include "xreg/sdk/context.hpp"
 #include "xreg/sdk/explainer.hpp"
 #include "xreg/sdk/metric.hpp"
@@ -23,6 +27,9 @@ Dataset to_device(Dataset data, torch::Device device) {
   data.points.x = data.points.x.to(device);
   if (data.points.y.defined()) data.points.y = data.points.y.to(device);
   data.points.index = data.points.index.to(device);
+  if (data.points.annotations.defined()) {
+    data.points.annotations = data.points.annotations.to(device);
+  }
   return data;
 }
 
@@ -207,8 +214,169 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   return summaries;
 }
 
+/// One model of a trial: built from a fresh initialization, trained when the pipeline trains,
+/// and evaluated with the pipeline's metrics.
+struct ModelRun {
+  std::shared_ptr<Model> model;
+  bool trained = false;
+  TrainResult training;
+  std::vector<std::string> notes;
+  std::vector<MetricSummary> metrics;
+};
+
+ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
+                            const SplitData& data, const Dataset& shape_source, const Context& ctx,
+                            uint64_t init_seed, std::ostream* log) {
+  ModelRun run;
+  torch::manual_seed(init_seed);
+  run.model = create<Model>(registry, pipeline.model);
+  Model& model = *run.model;
+  build_model(pipeline, model, shape_source, ctx);
+  model.set_training(false);
+  check_model_metrics(pipeline, registry, model, data, ctx);
+
+  auto regularizers = make_regularizers(pipeline, registry);
+  if (pipeline.train.boolean("enabled") && model.trainable() && !model.parameters().empty()) {
+    model.set_training(false);
+    check_training_pass(pipeline, data.train, ctx);
+    check_regularizers(pipeline, regularizers, model, data.train, ctx);
+    run.training = train_model(model, regularizers, data.train, data.val, pipeline.train,
+                               with_progress(ctx, log, "training epochs"));
+    run.trained = true;
+    if (run.training.stopped_by_cap) {
+      run.notes.push_back("training stopped at max_epochs = " +
+                          std::to_string(pipeline.train.integer("max_epochs")) +
+                          " before early stopping ended it");
+    }
+    for (const auto& r : regularizers) {
+      run.notes.push_back("regularizer " + r.name + " weight " +
+                          std::to_string(r.effective_weight));
+    }
+  }
+  model.set_training(false);
+  run.metrics = evaluate_metrics(pipeline, registry, model, data, ctx, log);
+  return run;
+}
+
+int64_t find_another_iterations(const Pipeline& pipeline) {
+  return pipeline.find_another.has("iterations") ? pipeline.find_another.integer("iterations") : 0;
+}
+
+/// RRR's explanation mask M_c of each point (Ross et al.; dtak/rrr's input_gradients default):
+/// |g| > c·max|g| over the point's inputs (strict), g = ∂ max_k ŷ_k / ∂x the input gradient of
+/// the predicted class's probability (softmax of the logits; max(σ(z), 1 − σ(z)) of a binary
+/// logit z). Batched: chunks of one batch-independent forward pass each, whose autograd graph
+/// stays within the memory budget. Returns booleans of x's shape; a point whose gradient is zero
+/// everywhere has an empty mask.
+torch::Tensor explanation_mask(Model& model, const Batch& points, double threshold,
+                               const Context& ctx) {
+  const int64_t chunk = points_per_pass(1, values_per_entry(points.x, 1), ctx);
+  std::vector<torch::Tensor> parts;
+  for (int64_t begin = 0; begin < points.size(); begin += chunk) {
+    const Batch part = points.slice(begin, std::min(points.size(), begin + chunk));
+    torch::AutoGradMode enable(true);
+    auto z = part.x.detach().unsqueeze(1).requires_grad_(true);          // [n, 1, d...]
+    auto logits = forward_points(model, z, part.index, ctx).squeeze(1);  // [n, k]
+    torch::Tensor predicted;
+    if (ctx.task == Task::binary) {
+      auto p = torch::sigmoid(logits.select(1, 0));
+      predicted = torch::maximum(p, 1 - p);
+    } else {
+      predicted = std::get<0>(torch::softmax(logits, 1).max(1));
+    }
+    auto gradient = torch::autograd::grad({predicted.sum()}, {z}, {}, /*retain_graph=*/false,
+                                          /*create_graph=*/false, /*allow_unused=*/true)[0];
+    if (!gradient.defined()) gradient = torch::zeros_like(z);
+    auto magnitude = gradient.detach().squeeze(1).flatten(1).abs();  // [n, d]
+    auto largest = std::get<0>(magnitude.max(1, /*keepdim=*/true));
+    parts.push_back((magnitude > threshold * largest).view(part.x.sizes()));
+  }
+  return parts.size() == 1 ? parts.front() : torch::cat(parts, 0);
+}
+
+/// The fraction of each point's inputs that `annotations` mark: [N], in double.
+torch::Tensor annotated_fraction(const torch::Tensor& annotations) {
+  return (annotations != 0).flatten(1).to(torch::kDouble).mean(1);
+}
+
+std::string fixed(double value, int digits) {
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(digits) << value;
+  return text.str();
+}
+
+/// Find-another-explanation (RRR, Ross et al. 2017, §3): model 0 trains with the data's
+/// annotations A_0 (none: zeros), model t+1 from a fresh initialization with
+/// A_t+1 = A_t ∪ M_c(input gradients of model t on the training inputs). Only the training
+/// split's annotations change. Each iteration's metric rows are named "iteration-<t>/<metric>",
+/// with "iteration-<t>/annotated_fraction", the mean fraction of a training example's inputs
+/// that A_t (model t's annotations) marks; each iteration's files are written to
+/// options.output as soon as it ends. Returns the last iteration's model.
+std::shared_ptr<Model> find_another(const Pipeline& pipeline, const Registry& registry,
+                                    int64_t trial, SplitData& data, const Dataset& shape_source,
+                                    const Context& ctx, const RunOptions& options,
+                                    TrialReport& report) {
+  if (ctx.task == Task::regression) {
+    throw ConfigError(pipeline.file +
+                      ": [find_another] needs a classifier (the predicted class's probability "
+                      "is differentiated), but the data's task is regression");
+  }
+  const uint64_t seed = static_cast<uint64_t>(pipeline.run.integer("seed"));
+  const int64_t iterations = find_another_iterations(pipeline);
+  const double threshold = pipeline.find_another.real("threshold");
+  Batch& train = data.train.points;
+  torch::Tensor annotations = train.annotations.defined() ? train.annotations.to(train.x.options())
+                                                          : torch::zeros_like(train.x);
+  std::shared_ptr<Model> model;
+  for (int64_t i = 0; i < iterations; ++i) {
+    if (options.log) {
+      *options.log << "find_another iteration " << i + 1 << "/" << iterations << '\n';
+    }
+    train.annotations = annotations;
+    // Iteration 0 starts where a run without [find_another] does; each later one afresh.
+    const uint64_t init = i == 0 ? detail::stream_seed(seed, "init", trial)
+                                 : detail::stream_seed(seed, "find_another/init", trial, i);
+    ModelRun run =
+        train_and_evaluate(pipeline, registry, data, shape_source, ctx, init, options.log);
+    if (!run.trained) {
+      throw ConfigError(pipeline.model.where +
+                        ": [find_another] trains a model per iteration, but model '" +
+                        pipeline.model.plugin + "' has no trainable parameters");
+    }
+    model = run.model;
+    const std::string prefix = "iteration-" + std::to_string(i) + "/";
+    const auto fraction = annotated_fraction(annotations);
+    append_rows(run.metrics, summarize("annotated_fraction", fraction), pipeline.model);
+    const torch::Tensor mask = explanation_mask(*model, train, threshold, ctx);
+    const torch::Tensor next = torch::maximum(annotations, mask.to(annotations.dtype()));
+    const double d = static_cast<double>(values_per_entry(train.x, 1));
+    const double mask_inputs = mask.flatten(1).sum(1).to(torch::kDouble).mean().item<double>();
+    const double next_inputs = annotated_fraction(next).mean().item<double>() * d;
+    const std::string label = "iteration-" + std::to_string(i) + ": ";
+    for (const auto& note : run.notes) report.notes.push_back(label + note);
+    const std::string t = std::to_string(i), next_t = std::to_string(i + 1);
+    report.notes.push_back(label + "[find_another] A_" + t + " annotates " +
+                           fixed(fraction.mean().item<double>() * d, 2) + " of " + fixed(d, 0) +
+                           " inputs per training example; model " + t + "'s mask M_" +
+                           fixed(threshold, 2) + " marks " + fixed(mask_inputs, 2) + ", A_" +
+                           next_t + " = A_" + t + " | M " + fixed(next_inputs, 2));
+    if (!options.output.empty()) {
+      write_find_another_iteration(options.output, trial, i, run.metrics, next);
+    }
+    for (MetricSummary m : run.metrics) {
+      m.metric = prefix + m.metric;
+      report.metrics.push_back(std::move(m));
+    }
+    report.training = run.training;
+    report.trained = true;
+    annotations = next;
+  }
+  return model;
+}
+
 TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_t trial,
-                      std::ostream* log) {
+                      const RunOptions& options) {
+  std::ostream* log = options.log;
   Context ctx = trial_context(pipeline, trial, log);
   const uint64_t seed = static_cast<uint64_t>(pipeline.run.integer("seed"));
   SplitData data = load_splits(pipeline.data, pipeline.base_dir, seed, trial, ctx.dtype);
@@ -221,32 +389,18 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
   TrialReport report;
   report.trial = trial;
   report.notes = data.notes;
-  torch::manual_seed(detail::stream_seed(seed, "init", trial));
-  auto model = create<Model>(registry, pipeline.model);
-  build_model(pipeline, *model, shape_source, ctx);
-  model->set_training(false);
-  check_model_metrics(pipeline, registry, *model, data, ctx);
-
-  auto regularizers = make_regularizers(pipeline, registry);
-  if (pipeline.train.boolean("enabled") && model->trainable() && !model->parameters().empty()) {
-    model->set_training(false);
-    check_training_pass(pipeline, data.train, ctx);
-    check_regularizers(pipeline, regularizers, *model, data.train, ctx);
-    report.training = train_model(*model, regularizers, data.train, data.val, pipeline.train,
-                                  with_progress(ctx, log, "training epochs"));
-    report.trained = true;
-    if (report.training.stopped_by_cap) {
-      report.notes.push_back("training stopped at max_epochs = " +
-                             std::to_string(pipeline.train.integer("max_epochs")) +
-                             " before early stopping ended it");
-    }
-    for (const auto& r : regularizers) {
-      report.notes.push_back("regularizer " + r.name + " weight " +
-                             std::to_string(r.effective_weight));
-    }
+  std::shared_ptr<Model> model;
+  if (find_another_iterations(pipeline) > 0) {
+    model = find_another(pipeline, registry, trial, data, shape_source, ctx, options, report);
+  } else {
+    ModelRun run = train_and_evaluate(pipeline, registry, data, shape_source, ctx,
+                                      detail::stream_seed(seed, "init", trial), log);
+    model = run.model;
+    report.trained = run.trained;
+    report.training = run.training;
+    report.notes.insert(report.notes.end(), run.notes.begin(), run.notes.end());
+    report.metrics = std::move(run.metrics);
   }
-  model->set_training(false);
-  report.metrics = evaluate_metrics(pipeline, registry, *model, data, ctx, log);
   report.concepts =
       concept_figures(*model, data.train, data.test, pipeline.run.integer("prototypes"), ctx);
   return report;
@@ -294,9 +448,12 @@ RunReport run_pipeline(const Pipeline& pipeline, const Registry& registry,
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
   RunReport report;
   const int64_t trials = pipeline.run.integer("trials");
+  if (!options.output.empty() && find_another_iterations(pipeline) > 0) {
+    begin_find_another_output(options.output);
+  }
   for (int64_t trial = 0; trial < trials; ++trial) {
     if (options.log) *options.log << "trial " << trial + 1 << "/" << trials << '\n';
-    report.trials.push_back(run_trial(pipeline, registry, trial, options.log));
+    report.trials.push_back(run_trial(pipeline, registry, trial, options));
   }
   report.aggregate = aggregate_trials(report.trials);
   return report;

@@ -30,6 +30,7 @@ struct Pipeline {
   std::string file;      ///< the pipeline file as given
   std::string base_dir;  ///< its folder: relative paths in the file are resolved against it
   Params run, data, train;
+  Params find_another;  ///< [find_another]: iterations (0: off) and threshold
   PluginConfig model;
   std::vector<PluginConfig> regularizers, explainers, metrics;
 };

@@ -10,6 +10,10 @@
 ///   metrics.csv             one row per metric and output: mean and SD over trials
 ///   metrics.json            both of the above, and the training record of each trial
 ///   concepts/               a self-explaining model's learned concepts, per trial (concepts.hpp)
+///   find_another/           [find_another] runs: trial-<t>-iteration-<i>.csv, the metric rows
+///                           of iteration i's model, and trial-<t>-iteration-<i>-mask.pt, the
+///                           union mask A_i+1 (uint8, x's shape; torch.load), each written as
+///                           soon as its iteration ends
 ///   run.complete            the marker: every file above belongs to one finished run
 
 #include <string>
@@ -33,6 +37,18 @@ void prepare_output_folder(const std::string& folder);
 /// temporary files, writes every file, then `run.complete`.
 void write_report(const Pipeline& pipeline, const Registry& registry, const RunReport& report,
                   const std::string& folder);
+
+/// Readies `folder` for a run that writes find-another-explanation files while it goes: removes
+/// `run.complete` (the folder stops reading as a result) and an earlier run's find_another/.
+void begin_find_another_output(const std::string& folder);
+
+/// Writes iteration `iteration` of trial `trial` of find-another-explanation into
+/// `folder`/find_another/: its metric rows as CSV (metric,output,mean,sd,points) and `mask`
+/// (the union mask, nonzero = annotated) as a uint8 tensor saved with torch::pickle_save, each
+/// atomically.
+void write_find_another_iteration(const std::string& folder, int64_t trial, int64_t iteration,
+                                  const std::vector<MetricSummary>& metrics,
+                                  const torch::Tensor& mask);
 
 /// The aggregated metrics as an aligned text table for the terminal.
 std::string results_table(const RunReport& report);

@@ -26,6 +26,8 @@ struct TrialReport {
   int64_t trial = 0;
   bool trained = false;
   TrainResult training;
+  /// With [find_another]: every iteration's rows, named "iteration-<t>/<metric>", and
+  /// "iteration-<t>/annotated_fraction"; `training` is then the last iteration's.
   std::vector<MetricSummary> metrics;
   std::vector<std::string> notes;  ///< data remarks, calibrated weights
   ConceptFigures concepts;         ///< a self-explaining model's learned concepts, if any
@@ -38,6 +40,9 @@ struct RunReport {
 
 struct RunOptions {
   std::ostream* log = nullptr;  ///< progress lines; nullptr: silent
+  /// The run's output folder, for the files a run writes while it goes ([find_another]'s
+  /// per-iteration files, see report.hpp); empty: none are written.
+  std::string output;
 };
 
 /// Runs every trial of `pipeline`. Plugin failures surface as RunError, bad data or
