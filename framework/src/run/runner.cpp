@@ -305,6 +305,34 @@ std::string fixed(double value, int digits) {
   return text.str();
 }
 
+/// "[find_another] A_t annotates a of d inputs per training example; model t's mask M_c marks
+/// m, A_t+1 = A_t | M n": the mean counts per training example.
+std::string mask_note(int64_t t, const torch::Tensor& annotations, const torch::Tensor& mask,
+                      const torch::Tensor& next, double threshold) {
+  const double d = static_cast<double>(values_per_entry(annotations, 1));
+  auto per_example = [](const torch::Tensor& marks) {
+    return (marks != 0).flatten(1).sum(1).to(torch::kDouble).mean().item<double>();
+  };
+  const std::string now = std::to_string(t), after = std::to_string(t + 1);
+  return "[find_another] A_" + now + " annotates " + fixed(per_example(annotations), 2) + " of " +
+         fixed(d, 0) + " inputs per training example; model " + now + "'s mask M_" +
+         fixed(threshold, 2) + " marks " + fixed(per_example(mask), 2) + ", A_" + after + " = A_" +
+         now + " | M " + fixed(per_example(next), 2);
+}
+
+/// Adds iteration t's model run to the trial's report: its metric rows as
+/// "iteration-<t>/<metric>", its notes prefixed "iteration-<t>: ", its training record.
+void append_iteration(TrialReport& report, int64_t t, const ModelRun& run) {
+  const std::string label = "iteration-" + std::to_string(t);
+  for (const auto& note : run.notes) report.notes.push_back(label + ": " + note);
+  for (MetricSummary m : run.metrics) {
+    m.metric = label + "/" + m.metric;
+    report.metrics.push_back(std::move(m));
+  }
+  report.training = run.training;
+  report.trained = true;
+}
+
 /// Find-another-explanation (RRR, Ross et al. 2017, §3): model 0 trains with the data's
 /// annotations A_0 (none: zeros), model t+1 from a fresh initialization with
 /// A_t+1 = A_t ∪ M_c(input gradients of model t on the training inputs). Only the training
@@ -344,31 +372,15 @@ std::shared_ptr<Model> find_another(const Pipeline& pipeline, const Registry& re
                         pipeline.model.plugin + "' has no trainable parameters");
     }
     model = run.model;
-    const std::string prefix = "iteration-" + std::to_string(i) + "/";
-    const auto fraction = annotated_fraction(annotations);
-    append_rows(run.metrics, summarize("annotated_fraction", fraction), pipeline.model);
+    append_rows(run.metrics, summarize("annotated_fraction", annotated_fraction(annotations)),
+                pipeline.model);
     const torch::Tensor mask = explanation_mask(*model, train, threshold, ctx);
     const torch::Tensor next = torch::maximum(annotations, mask.to(annotations.dtype()));
-    const double d = static_cast<double>(values_per_entry(train.x, 1));
-    const double mask_inputs = mask.flatten(1).sum(1).to(torch::kDouble).mean().item<double>();
-    const double next_inputs = annotated_fraction(next).mean().item<double>() * d;
-    const std::string label = "iteration-" + std::to_string(i) + ": ";
-    for (const auto& note : run.notes) report.notes.push_back(label + note);
-    const std::string t = std::to_string(i), next_t = std::to_string(i + 1);
-    report.notes.push_back(label + "[find_another] A_" + t + " annotates " +
-                           fixed(fraction.mean().item<double>() * d, 2) + " of " + fixed(d, 0) +
-                           " inputs per training example; model " + t + "'s mask M_" +
-                           fixed(threshold, 2) + " marks " + fixed(mask_inputs, 2) + ", A_" +
-                           next_t + " = A_" + t + " | M " + fixed(next_inputs, 2));
+    run.notes.push_back(mask_note(i, annotations, mask, next, threshold));
     if (!options.output.empty()) {
       write_find_another_iteration(options.output, trial, i, run.metrics, next);
     }
-    for (MetricSummary m : run.metrics) {
-      m.metric = prefix + m.metric;
-      report.metrics.push_back(std::move(m));
-    }
-    report.training = run.training;
-    report.trained = true;
+    append_iteration(report, i, run);
     annotations = next;
   }
   return model;
