@@ -268,6 +268,47 @@ TEST_F(SplitFilesTest, PathAndSplitFilesExcludeEachOther) {
   EXPECT_THROW(load({}), ConfigError);
 }
 
+TEST_F(SplitFilesTest, IrrelevantFeaturesByNameCategoricalColumnOrIndex) {
+  std::string text = "a,colour,b,c,y\n";
+  for (int row = 0; row < 12; ++row) {
+    text += std::to_string(row) + "," + (row % 2 ? "red" : "blue") + "," +
+            std::to_string(row * row) + ",1," + std::to_string(row % 3) + "\n";
+  }
+  write("all.csv", text);
+  // Features a, colour=blue, colour=red, b, c: "colour" marks both of its one-hot features.
+  const SplitData splits = load({{"path", "all.csv"},
+                                 {"categorical", Names{"colour"}},
+                                 {"irrelevant", Names{"colour", "4"}}});
+  const torch::Tensor mask = torch::tensor({0.0, 1.0, 1.0, 0.0, 1.0}, torch::kDouble);
+  for (const Dataset* split : {&splits.train, &splits.val, &splits.test}) {
+    ASSERT_TRUE(split->points.annotations.defined());
+    EXPECT_EQ(split->points.annotations.sizes(), split->points.x.sizes());
+    EXPECT_TRUE(torch::equal(split->points.annotations, mask.expand({split->size(), 5})));
+  }
+  EXPECT_EQ(splits.train.feature_names, (Names{"a", "colour=blue", "colour=red", "b", "c"}));
+  const auto message = [&](const Names& irrelevant, const std::string& annotations = "none") {
+    try {
+      load({{"path", "all.csv"},
+            {"categorical", Names{"colour"}},
+            {"irrelevant", irrelevant},
+            {"annotations", annotations}});
+    } catch (const ConfigError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  const std::string path = "all.csv";  // data.path as written (absolute in a pipeline)
+  EXPECT_EQ(message({"y"}), path +
+                                ": data.irrelevant: expected a feature name or a 0-based index "
+                                "below 5, found 'y'; the features are: a, colour=blue, "
+                                "colour=red, b, c");
+  EXPECT_EQ(message({"5"}),
+            path + ": data.irrelevant: expected a 0-based feature index below 5, found 5");
+  EXPECT_EQ(message({}, "corners"),
+            "data.annotations: only a built-in set (format = \"builtin\") has masks of its own; "
+            "expected \"none\", found 'corners' (mark features with irrelevant = [...])");
+}
+
 Params friedman(int64_t samples) {
   return data_params({{"format", "builtin"}, {"samples", samples}});
 }

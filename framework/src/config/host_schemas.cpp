@@ -64,6 +64,14 @@ constexpr xreg_param_spec kDataSpecs[] = {
         "then split into training and validation only, by the first two `split` "
         "fractions renormalized."),
     param::path("test_labels", "\"\"", "format = \"idx\": the labels of test_images."),
+    param::path("iris", "\"\"",
+                "generator = \"iris_cancer\": Fisher's iris as CSV with a header, 4 feature "
+                "columns and the column `species` (0, 1, 2), e.g. ../shared/data/uci/iris.csv "
+                "(scikit-learn's iris.csv with a header row)."),
+    param::path("cancer", "\"\"",
+                "generator = \"iris_cancer\": Wisconsin diagnostic breast cancer as CSV with a "
+                "header, the columns `id`, `diagnosis` (M/B) and 30 features, e.g. "
+                "../shared/data/uci/cancer.csv."),
     param::string("header", "\"auto\"",
                   "Whether the first row names the columns; auto: when any of its fields is not a "
                   "number.",
@@ -88,8 +96,9 @@ constexpr xreg_param_spec kDataSpecs[] = {
         .non_negative()
         .at_most(1),
     param::string("standardize", "\"train\"",
-                  "Standardize features with the training split's mean and sample SD, or not "
-                  "(format = \"idx\": none, pixels stay in [0, 1]).",
+                  "Standardize features (each value of an image point) with the training "
+                  "split's mean and sample SD, or not (format = \"idx\": none, pixels stay in "
+                  "[0, 1]; toy_colors: none keeps the raw 0..255 of RRR's reference).",
                   "train|none"),
     param::boolean("standardize_target", "false",
                    "Regression: standardize the target with training statistics as well."),
@@ -100,11 +109,44 @@ constexpr xreg_param_spec kDataSpecs[] = {
                     "a CSV; its product must equal the number of features. Empty: as read, [d] "
                     "for a table and [1, H, W] for IDX images.")
         .positive(),
-    param::string("generator", "\"friedman1\"", "The built-in data set (format = \"builtin\").",
-                  "friedman1"),
-    param::integer("samples", "1000", "Number of rows of the built-in data set.").at_least(1),
+    param::string(
+        "generator", "\"friedman1\"",
+        "The built-in data set (format = \"builtin\"): friedman1, Friedman's regression "
+        "problem #1 (10 features); toy_colors, RRR's toy colours (RGB images [3, 5, 5] of raw "
+        "values 0..255, classes 0 and 1: task = \"binary\" or \"multiclass\"); decoy, RRR's "
+        "decoy MNIST from images/labels (and test_images/test_labels), split as format = "
+        "\"idx\" splits them, raw pixels 0..255, each image with a 4x4 swatch in a random "
+        "corner of value 255 - 25 y in the training and validation splits and 255 - 25 r, r "
+        "random, in the test split (task = \"multiclass\"); iris_cancer, RRR's Iris-Cancer "
+        "composite from `iris` and `cancer` (100 rows, 4 Iris then 30 cancer features, classes "
+        "0 and 1). The references' raw inputs need standardize = \"none\".",
+        "friedman1|toy_colors|decoy|iris_cancer"),
+    param::integer("samples", "1000",
+                   "Number of rows of the generated built-in sets (not decoy or iris_cancer), all "
+                   "split with `split` (toy_colors "
+                   "as RRR's reference, 20000 training and 20000 test images: samples = 40000, "
+                   "split = [0.5, 0.0, 0.5]).")
+        .at_least(1),
     param::real("noise", "1.0", "SD of the Gaussian noise added to the built-in target.")
         .non_negative(),
+    param::strings("irrelevant", "[]",
+                   "Features annotated as irrelevant for every row of every split (annotations "
+                   "= 1 there, for RRR): feature names, a categorical column's name for all its "
+                   "one-hot features, or 0-based indices among the features (\"4\"; for images "
+                   "row-major over the point as read, e.g. [3, 5, 5]). Empty, with annotations = "
+                   "\"none\": the run has no annotations."),
+    param::strings("zero_in_test", "[]",
+                   "Features set to 0 in the test split, before standardization (names or "
+                   "0-based indices as in `irrelevant`): iris_cancer's \"Iris out\" test, "
+                   "zero_in_test = [\"0\", \"1\", \"2\", \"3\"]."),
+    param::string("annotations", "\"none\"",
+                  "A built-in set's own annotation mask, 1 at the inputs that must not matter, "
+                  "for every row; combined with `irrelevant`. toy_colors: corners (the 4 corner "
+                  "pixels, 12 values: the reference's ignore_rule1, which leaves the model rule "
+                  "2), top_middle (the 3 top-middle pixels, 9 values: ignore_rule2) or both. "
+                  "decoy: swatch (each image's own 16 swatch pixels). iris_cancer: iris (the 4 "
+                  "Iris columns).",
+                  "none|corners|top_middle|both|swatch|iris"),
 };
 
 constexpr xreg_param_spec kTrainSpecs[] = {

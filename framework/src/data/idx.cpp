@@ -121,7 +121,7 @@ torch::Tensor class_indices(const torch::Tensor& labels, const std::string& path
 
 }  // namespace
 
-Table read_idx(const std::string& images_path, const std::string& labels_path) {
+Table read_idx(const std::string& images_path, const std::string& labels_path, bool raw) {
   const torch::Tensor images = read_idx_file(images_path, 3, "image");
   const torch::Tensor labels = read_idx_file(labels_path, 1, "label");
   if (images.size(0) != labels.size(0)) {
@@ -129,8 +129,10 @@ Table read_idx(const std::string& images_path, const std::string& labels_path) {
          std::to_string(images.size(0)) + " images in " + images_path);
   }
   Table table;
-  table.x = images.unsqueeze(1).to(torch::kDouble) / kMaxPixel;
+  table.x = images.unsqueeze(1).to(torch::kDouble);
+  if (!raw) table.x /= kMaxPixel;
   table.y = class_indices(labels, labels_path);
+  table.index = torch::arange(images.size(0), torch::kLong);
   for (int64_t label = 0; label < kClasses; ++label) {
     table.class_names.push_back(std::to_string(label));
   }

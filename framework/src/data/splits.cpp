@@ -8,12 +8,14 @@
 #include <torch/types.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
 #include <sstream>
 
 #include "config/paths.hpp"
+#include "text.hpp"
 #include "xreg/host/data/builtin.hpp"
 #include "xreg/host/data/csv.hpp"
 #include "xreg/host/data/idx.hpp"
@@ -72,16 +74,43 @@ void check_idx_sources(const Params& data) {
   }
 }
 
+bool is_generator(const Params& data, const char* generator) {
+  return data.string("format") == "builtin" && data.string("generator") == generator;
+}
+
+/// generator = "decoy": an image/label pair (and optionally a test pair) of the MNIST classes.
+void check_decoy_sources(const Params& data) {
+  if (data.string("images").empty() || data.string("labels").empty()) {
+    fail(
+        "data: generator = \"decoy\" needs both images and labels (IDX files in the MNIST "
+        "layout)");
+  }
+  if (data.string("test_images").empty() != data.string("test_labels").empty()) {
+    fail("data: set test_images and test_labels together");
+  }
+  if (data.string("task") != "multiclass") {
+    fail("data.task: decoy labels are the classes 0..9; set task = \"multiclass\"");
+  }
+}
+
 void check_sources(const Params& data) {
+  if (!is_generator(data, "iris_cancer") &&
+      (!data.string("iris").empty() || !data.string("cancer").empty())) {
+    fail("data: iris/cancer are read with format = \"builtin\", generator = \"iris_cancer\" only");
+  }
   if (data.string("format") == "idx") return check_idx_sources(data);
-  if (has_idx_files(data)) {
-    fail("data: images/labels/test_images/test_labels are read with format = \"idx\" only");
+  if (has_idx_files(data) && !is_generator(data, "decoy")) {
+    fail(data.string("format") == "builtin"
+             ? "data: images/labels/test_images/test_labels are read with format = \"idx\" or "
+               "generator = \"decoy\" only"
+             : "data: images/labels/test_images/test_labels are read with format = \"idx\" only");
   }
   const bool files = has_split_files(data);
   if (data.string("format") == "builtin") {
     if (files || !data.string("path").empty()) {
-      fail("data: format = \"builtin\" reads no file; remove path/train/val/test");
+      fail("data: format = \"builtin\" reads no CSV data file; remove path/train/val/test");
     }
+    if (is_generator(data, "decoy")) check_decoy_sources(data);
     return;
   }
   if (files && !data.string("path").empty()) {
@@ -142,10 +171,13 @@ struct SplitTables {
   std::vector<std::string> notes;
 };
 
+/// The rows `rows` of `table`, with their per-row annotations and indices where it has them.
 Table select_rows(const Table& table, const torch::Tensor& rows) {
   Table part = table;
   part.x = table.x.index_select(0, rows);
   part.y = table.y.index_select(0, rows);
+  if (table.annotations.defined()) part.annotations = table.annotations.index_select(0, rows);
+  if (table.index.defined()) part.index = table.index.index_select(0, rows);
   return part;
 }
 
@@ -175,7 +207,7 @@ SplitTables cut_in_three(const Table& table, const std::vector<double>& fraction
 SplitTables split_one_table(const Params& data, const std::string& base_dir, uint64_t seed,
                             int64_t trial) {
   if (data.string("format") == "builtin") {
-    return cut_in_three(generate_builtin(data, seed), data.reals("split"), seed, trial);
+    return cut_in_three(generate_builtin(data, seed, base_dir), data.reals("split"), seed, trial);
   }
   const std::string path = resolve_path(base_dir, data.string("path"));
   const Table table = read_csv(path, data);
@@ -197,19 +229,35 @@ std::vector<double> without_test_fraction(const std::vector<double>& fractions) 
 }
 
 /// format = "idx": the image/label pair cut in three by data.split or, with a test pair, cut
-/// into training and validation by the first two fractions renormalized.
-SplitTables split_idx(const Params& data, const std::string& base_dir, uint64_t seed,
-                      int64_t trial) {
+/// into training and validation by the first two fractions renormalized. `raw`: pixels 0..255.
+SplitTables split_idx(const Params& data, const std::string& base_dir, uint64_t seed, int64_t trial,
+                      bool raw = false) {
   const auto path = [&](const char* key) { return resolve_path(base_dir, data.string(key)); };
-  const Table table = read_idx(path("images"), path("labels"));
+  const Table table = read_idx(path("images"), path("labels"), raw);
   if (data.string("test_images").empty()) {
     return cut_in_three(table, data.reals("split"), seed, trial);
   }
   SplitTables splits = cut_in_three(table, without_test_fraction(data.reals("split")), seed, trial);
-  splits.test = read_idx(path("test_images"), path("test_labels"));
+  splits.test = read_idx(path("test_images"), path("test_labels"), raw);
   if (splits.test->x.sizes().slice(1) != table.x.sizes().slice(1)) {
     fail(path("test_images") + ": the images differ in size from those of " + path("images"));
   }
+  return splits;
+}
+
+/// generator = "decoy": the IDX pair split as format = "idx" splits it, pixels raw 0..255, then
+/// the swatches painted: the training rule (255 - 25 y) in the training and validation splits
+/// (the reference's cross-validation takes its validation rows from the decoy training set),
+/// the test rule (255 - 25 r, r random) in the test split. An image's draws are keyed by the
+/// run seed and its index in its file, never by the trial or the split.
+SplitTables split_decoy(const Params& data, const std::string& base_dir, uint64_t seed,
+                        int64_t trial) {
+  SplitTables splits = split_idx(data, base_dir, seed, trial, /*raw=*/true);
+  const bool test_file = !data.string("test_images").empty();
+  add_decoy_swatches(*splits.train, /*label_value=*/true, seed, "images");
+  add_decoy_swatches(*splits.val, /*label_value=*/true, seed, "images");
+  add_decoy_swatches(*splits.test, /*label_value=*/false, seed,
+                     test_file ? "test_images" : "images");
   return splits;
 }
 
@@ -288,6 +336,7 @@ SplitTables read_splits(const Params& data, const std::string& base_dir, uint64_
                         int64_t trial) {
   if (has_split_files(data)) return read_split_files(data, base_dir);
   if (data.string("format") == "idx") return split_idx(data, base_dir, seed, trial);
+  if (is_generator(data, "decoy")) return split_decoy(data, base_dir, seed, trial);
   return split_one_table(data, base_dir, seed, trial);
 }
 
@@ -312,22 +361,29 @@ Standardizer fit_standardizer(const torch::Tensor& values, const std::string& wh
   return fit;
 }
 
+/// Names the constant columns; points without feature names (images) by their 0-based index.
 void note_constant_columns(const Standardizer& fit, const std::vector<std::string>& names,
                            std::vector<std::string>& notes) {
   std::string list;
   const auto constant = fit.constant.accessor<bool, 1>();
   for (int64_t column = 0; column < constant.size(0); ++column) {
-    if (constant[column]) list += (list.empty() ? "" : ", ") + names[column];
+    if (!constant[column]) continue;
+    const bool named = static_cast<int64_t>(names.size()) == constant.size(0);
+    list += (list.empty() ? "" : ", ") + (named ? names[column] : std::to_string(column));
   }
   if (!list.empty())
     notes.push_back("constant feature columns in training data (centered, not scaled): " + list);
 }
 
+/// Each value of a point (a column of a table, a pixel channel of an image) standardized on its
+/// own; the statistics are [d] over the flattened point.
 void standardize_features(SplitTables& splits, SplitData& out) {
-  const Standardizer fit = fit_standardizer(splits.train->x, "features");
+  const Standardizer fit = fit_standardizer(splits.train->x.flatten(1), "features");
   note_constant_columns(fit, splits.train->feature_names, out.notes);
   for (auto* table : {&splits.train, &splits.val, &splits.test}) {
-    if (*table) (*table)->x = ((*table)->x - fit.mean) / fit.scale;
+    if (!*table) continue;
+    auto& x = (*table)->x;
+    x = ((x.flatten(1) - fit.mean) / fit.scale).view(x.sizes());
   }
   out.feature_mean = fit.mean;
   out.feature_scale = fit.scale;
@@ -371,10 +427,21 @@ int64_t output_count(Task task, const Table& table) {
   return table.y.size(1);
 }
 
-Dataset make_dataset(const Table& table, Task task, torch::Dtype dtype) {
+/// The annotations are the table's own per-row ones (when defined) together with `mask`, one
+/// point's shape for every row (when defined); neither: no annotations.
+Dataset make_dataset(const Table& table, Task task, torch::Dtype dtype, const torch::Tensor& mask) {
   Dataset dataset;
   const int64_t rows = table.x.size(0);
   dataset.points.x = table.x.to(dtype);
+  torch::Tensor& annotations = dataset.points.annotations;
+  if (table.annotations.defined()) annotations = table.annotations.to(dtype).contiguous();
+  if (mask.defined()) {
+    std::vector<int64_t> sizes{rows};
+    sizes.insert(sizes.end(), mask.sizes().begin(), mask.sizes().end());
+    const torch::Tensor every_row = mask.to(dtype).unsqueeze(0).expand(sizes);
+    annotations =
+        annotations.defined() ? torch::maximum(annotations, every_row) : every_row.contiguous();
+  }
   dataset.points.y = task == Task::regression ? as_columns(table.y).to(dtype) : table.y;
   dataset.points.index = torch::arange(rows, torch::kLong);
   dataset.task = task;
@@ -389,6 +456,8 @@ Table empty_like(const Table& like) {
   Table empty = like;
   empty.x = like.x.slice(0, 0, 0).clone();
   empty.y = like.y.slice(0, 0, 0).clone();
+  if (like.annotations.defined()) empty.annotations = like.annotations.slice(0, 0, 0).clone();
+  if (like.index.defined()) empty.index = like.index.slice(0, 0, 0).clone();
   empty.dropped_rows = 0;
   return empty;
 }
@@ -409,7 +478,7 @@ void check_finite(const Dataset& split, const std::string& source, torch::Dtype 
 
 /// The data's file in messages: the CSV or IDX file, or the built-in generator.
 std::string source_of(const Params& data) {
-  for (const char* key : {"path", "train", "images"}) {
+  for (const char* key : {"path", "train", "images", "iris"}) {
     if (!data.string(key).empty()) return data.string(key);
   }
   return "[data] generator " + data.string("generator");
@@ -439,6 +508,8 @@ void reshape_points(const Params& data, const std::string& source, SplitData& ou
     std::vector<int64_t> sizes{split->points.x.size(0)};
     sizes.insert(sizes.end(), shape.begin(), shape.end());
     split->points.x = split->points.x.reshape(sizes);
+    auto& annotations = split->points.annotations;
+    if (annotations.defined()) annotations = annotations.reshape(sizes);
     if (shape.size() > 1) split->feature_names.clear();
   }
 }
@@ -447,20 +518,103 @@ const Table& any_split(const SplitTables& splits) {
   return splits.train ? *splits.train : splits.val ? *splits.val : *splits.test;
 }
 
+// ----- annotations ---------------------------------------------------------------------------
+
+bool all_digits(const std::string& text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// The flat indices of the features that `reference` names in `table`: a 0-based index written
+/// as digits, a feature's name, or a categorical column's name (all its "name=value" features).
+std::vector<int64_t> resolve_feature(const std::string& reference, const Table& table,
+                                     const std::string& source,
+                                     const std::string& key = "irrelevant") {
+  const auto point = table.x.sizes().slice(1);
+  const int64_t values = c10::multiply_integers(point);
+  const std::string prefix = source + ": data." + key + ": ";
+  if (all_digits(reference)) {
+    int64_t index = values;  // out of range unless it parses
+    std::from_chars(reference.data(), reference.data() + reference.size(), index);
+    if (index >= values) {
+      fail(prefix + "expected a 0-based feature index below " + std::to_string(values) +
+           ", found " + reference);
+    }
+    return {index};
+  }
+  const auto& names = table.feature_names;
+  if (static_cast<int64_t>(names.size()) != values) {
+    fail(prefix + "expected a 0-based index below " + std::to_string(values) + " (the points " +
+         shape_text(point) + " have no feature names; indices run row-major), found '" + reference +
+         "'");
+  }
+  std::vector<int64_t> found;
+  for (size_t column = 0; column < names.size(); ++column) {
+    if (names[column] == reference) return {static_cast<int64_t>(column)};
+    if (names[column].rfind(reference + "=", 0) == 0) found.push_back(column);
+  }
+  if (found.empty()) {
+    fail(prefix + "expected a feature name or a 0-based index below " + std::to_string(values) +
+         ", found '" + reference + "'; the features are: " + joined(names, ", "));
+  }
+  return found;
+}
+
+/// The mask (one point's shape, float64) of data.irrelevant together with the built-in set's
+/// data.annotations mask `builtin`; undefined when neither marks anything.
+torch::Tensor annotation_mask(const Params& data, const Table& table, torch::Tensor builtin,
+                              const std::string& source) {
+  const std::vector<std::string>& irrelevant = data.strings("irrelevant");
+  if (irrelevant.empty()) return builtin;
+  const auto point = table.x.sizes().slice(1);
+  torch::Tensor mask = torch::zeros({c10::multiply_integers(point)}, torch::kDouble);
+  for (const std::string& reference : irrelevant) {
+    for (int64_t index : resolve_feature(reference, table, source)) mask[index] = 1.0;
+  }
+  mask = mask.view(point);
+  return builtin.defined() ? torch::maximum(mask, builtin) : mask;
+}
+
+/// data.zero_in_test: the named features of the test split set to 0 before standardization (the
+/// reference's "Iris out" test of Iris-Cancer, whose inputs are raw).
+void zero_in_test(const Params& data, SplitTables& splits, const std::string& source) {
+  const std::vector<std::string>& zeroed = data.strings("zero_in_test");
+  if (zeroed.empty() || !splits.test) return;
+  torch::Tensor flat = splits.test->x.flatten(1).clone();
+  for (const std::string& reference : zeroed) {
+    for (int64_t index : resolve_feature(reference, *splits.test, source, "zero_in_test")) {
+      flat.select(1, index).zero_();
+    }
+  }
+  splits.test->x = flat.view(splits.test->x.sizes());
+}
+
+/// Drops the tables' own per-row annotations unless data.annotations asks for them.
+void keep_row_annotations(const Params& data, SplitTables& splits) {
+  if (builtin_mask_per_row(data)) return;
+  for (auto* table : {&splits.train, &splits.val, &splits.test}) {
+    if (*table) (*table)->annotations = torch::Tensor();
+  }
+}
+
 }  // namespace
 
 SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t seed, int64_t trial,
                       torch::Dtype dtype) {
   check_sources(data);
+  const torch::Tensor builtin = builtin_mask(data);
   SplitTables splits = read_splits(data, base_dir, seed, trial);
+  keep_row_annotations(data, splits);
+  zero_in_test(data, splits, source_of(data));
   SplitData out;
   out.notes = splits.notes;
   standardize(data, splits, out);
   const Task task = parse_task(data.string("task"));
   const Table& shape = any_split(splits);
-  out.train = make_dataset(splits.train ? *splits.train : empty_like(shape), task, dtype);
-  out.val = make_dataset(splits.val ? *splits.val : empty_like(shape), task, dtype);
-  out.test = make_dataset(splits.test ? *splits.test : empty_like(shape), task, dtype);
+  const torch::Tensor mask = annotation_mask(data, shape, builtin, source_of(data));
+  out.train = make_dataset(splits.train ? *splits.train : empty_like(shape), task, dtype, mask);
+  out.val = make_dataset(splits.val ? *splits.val : empty_like(shape), task, dtype, mask);
+  out.test = make_dataset(splits.test ? *splits.test : empty_like(shape), task, dtype, mask);
   for (const Dataset* split : {&out.train, &out.val, &out.test}) {
     check_finite(*split, source_of(data), dtype);
   }

@@ -12,7 +12,8 @@ namespace xreg {
 /// big-endian. Pixels become float64 x [N, 1, H, W] in [0, 1] (divided by 255, as TensorFlow's
 /// input_data), labels int64 class indices y [N] of the classes "0".."9". Throws ConfigError
 /// "FILE: ..." on a bad magic number, a truncated file, a label above 9, or label and image
-/// counts that differ.
-Table read_idx(const std::string& images_path, const std::string& labels_path);
+/// counts that differ. table.index is each item's position in the file (0..N-1). `raw`: pixels
+/// stay the bytes 0..255 (RRR's decoy MNIST) instead of being divided by 255.
+Table read_idx(const std::string& images_path, const std::string& labels_path, bool raw = false);
 
 }  // namespace xreg

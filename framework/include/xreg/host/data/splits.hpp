@@ -19,7 +19,8 @@ struct SplitData {
   Dataset train, val, test;
   /// Human-readable remarks for the run log: constant columns, dropped rows.
   std::vector<std::string> notes;
-  /// The statistics used for standardization (float64 [d]); undefined when not standardized.
+  /// The statistics used for standardization (float64 [d], d the values of a flattened point);
+  /// undefined when not standardized.
   torch::Tensor feature_mean, feature_scale;
   /// Target statistics (regression with standardize_target); undefined otherwise.
   torch::Tensor target_mean, target_scale;
@@ -31,6 +32,17 @@ struct SplitData {
 /// those are the test split and the IDX pair is split into training and validation only, by the
 /// first two fractions renormalized. `data` is validated against data_schema(). Relative paths
 /// are resolved against `base_dir` (the pipeline file's folder).
+///
+/// generator = "decoy" reads the IDX pair as format = "idx" does (raw pixels 0..255) and paints
+/// the swatches after splitting: the training rule in the training and validation splits, the
+/// test rule in the test split (add_decoy_swatches); data.zero_in_test sets the named features
+/// of the test split to 0 before standardization.
+///
+/// Annotations: data.irrelevant (feature names or 0-based indices) and a built-in set's
+/// data.annotations mask give every row of every split the same annotations (1 = irrelevant,
+/// the shape of x, in `dtype`, reshaped with data.shape); a per-row mask (decoy's "swatch",
+/// Table::annotations) travels with its row through the split and is combined with them;
+/// without any points.annotations stays undefined. Standardization never touches them.
 SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t seed, int64_t trial,
                       torch::Dtype dtype);
 

@@ -17,6 +17,12 @@ struct Table {
   std::vector<std::string> feature_names;  ///< one per column of x
   std::vector<std::string> class_names;    ///< classification: label text of each class index
   int64_t dropped_rows = 0;                ///< rows left out by drop_missing
+  /// Optional per-row annotations, the shape of x (any dtype; 1 where an input must not matter,
+  /// e.g. decoy's swatch); undefined: none. Splitting carries them with their rows.
+  torch::Tensor annotations;
+  /// Optional int64 [N]: each row's index in its source (the IDX file's item), carried by
+  /// splitting, so that per-row draws do not depend on the split; undefined: not tracked.
+  torch::Tensor index;
 };
 
 }  // namespace xreg
