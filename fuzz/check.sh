@@ -11,6 +11,5 @@ seconds=20
 if [ "${1:-}" = "--seconds" ]; then seconds="$2"; fi
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Release -DXREG_SANITIZE=ON -DXREG_BUILD_BENCH=OFF \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DXREG_FUZZ_SECONDS="$seconds"
-cmake --build build-sanitize -j2 --target xreg_fuzzers test_schema test_csv test_data_splits \
-  test_idx test_random_streams test_linear
+cmake --build build-sanitize -j2 --target xreg_fuzzers xreg_plugin_free_tests
 ctest --test-dir build-sanitize --output-on-failure -j2

@@ -270,7 +270,7 @@ void write_find_another_iteration(const std::string& folder, int64_t trial, int6
   for (const auto& m : metrics) csv += summary_csv_row(m);
   write_file_atomically((dir / (stem + ".csv")).string(), csv);
   const torch::Tensor bytes = (mask.detach() != 0).to(torch::kCPU, torch::kUInt8).contiguous();
-  const std::vector<char> pickled = torch::pickle_save(bytes);
+  const std::vector<char> pickled = torch::jit::pickle_save(bytes);
   write_file_atomically((dir / (stem + "-mask.pt")).string(),
                         std::string(pickled.begin(), pickled.end()));
 }
