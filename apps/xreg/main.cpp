@@ -5,6 +5,8 @@
 //   xreg plugins [--kind KIND] [--plugin-dir DIR]...
 //   xreg plugins show NAME [--kind KIND] [--plugin-dir DIR]...
 //
+// A pipeline file with a [sweep] table runs (or validates) every point of its grid.
+//
 // Exit codes: 0 success, 1 a run failed, 2 a usage or configuration error.
 #include <boost/program_options.hpp>
 #include <filesystem>
@@ -17,6 +19,7 @@
 #include "xreg/host/config/document.hpp"
 #include "xreg/host/config/pipeline.hpp"
 #include "xreg/host/config/resolved_toml.hpp"
+#include "xreg/host/config/sweep.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/plugin/registry.hpp"
 #include "xreg/host/plugin/schema.hpp"
@@ -91,14 +94,55 @@ bool wants_help(const po::variables_map& vm, const po::options_description& opti
   return true;
 }
 
-xreg::Pipeline load_pipeline(xreg::Registry& registry, const po::variables_map& vm) {
+/// The pipeline file with its --set overrides, and the plugins it may use loaded.
+xreg::PipelineDocument load_document(xreg::Registry& registry, const po::variables_map& vm) {
   if (!vm.count("file")) throw po::error("a pipeline FILE is required");
   const std::string file = vm["file"].as<std::string>();
-  const xreg::PipelineDocument document = xreg::read_pipeline_file(file, strings(vm, "set"));
+  xreg::PipelineDocument document = xreg::read_pipeline_file(file, strings(vm, "set"));
   auto dirs = strings(vm, "plugin-dir");
   for (const auto& dir : document.plugin_paths()) dirs.push_back(dir);
   load_plugins(registry, dirs);
-  return xreg::validate_pipeline(document, registry);
+  return document;
+}
+
+/// The validated pipeline of each point of a [sweep] grid, all before any work.
+std::vector<xreg::Pipeline> validate_sweep(const xreg::PipelineDocument& document,
+                                           const std::vector<xreg::SweepPoint>& points,
+                                           const xreg::Registry& registry) {
+  std::vector<xreg::Pipeline> pipelines;
+  for (const auto& point : points) {
+    pipelines.push_back(xreg::validate_pipeline(xreg::at_sweep_point(document, point), registry));
+  }
+  return pipelines;
+}
+
+std::string output_folder(const po::variables_map& vm, const xreg::Pipeline& pipeline) {
+  return vm.count("output") ? vm["output"].as<std::string>() : pipeline.run.string("output");
+}
+
+/// Runs every point of a [sweep] grid, each into its own run folder, then the sweep's table.
+int run_sweep(const xreg::PipelineDocument& document, const std::vector<xreg::SweepPoint>& points,
+              const xreg::Registry& registry, const po::variables_map& vm) {
+  const std::vector<xreg::Pipeline> pipelines = validate_sweep(document, points, registry);
+  const std::string output = output_folder(vm, pipelines.front());
+  xreg::prepare_output_folder(output);
+  xreg::begin_sweep_output(output);
+  std::vector<xreg::RunReport> reports;
+  for (size_t i = 0; i < points.size(); ++i) {
+    xreg::RunOptions options;
+    if (!vm.count("quiet")) {
+      options.log = &std::cerr;
+      std::cerr << "sweep point " << i << " (" << i + 1 << " of " << points.size()
+                << "): " << xreg::sweep_label(points[i]) << "\n";
+    }
+    options.output = xreg::sweep_point_folder(output, i);
+    reports.push_back(xreg::run_pipeline(pipelines[i], registry, options));
+    xreg::write_report(pipelines[i], registry, reports.back(), options.output);
+  }
+  xreg::write_sweep_report(points, reports, output);
+  std::cout << xreg::sweep_table(points, reports);
+  if (!vm.count("quiet")) std::cerr << "results written to " << output << "\n";
+  return kSuccess;
 }
 
 int run_command(const std::vector<std::string>& args) {
@@ -118,9 +162,11 @@ int run_command(const std::vector<std::string>& args) {
     return kSuccess;
   }
   xreg::Registry registry;
-  const xreg::Pipeline pipeline = load_pipeline(registry, vm);
-  const std::string output =
-      vm.count("output") ? vm["output"].as<std::string>() : pipeline.run.string("output");
+  const xreg::PipelineDocument document = load_document(registry, vm);
+  const std::vector<xreg::SweepPoint> points = xreg::sweep_points(document);
+  if (!points.empty()) return run_sweep(document, points, registry, vm);
+  const xreg::Pipeline pipeline = xreg::validate_pipeline(document, registry);
+  const std::string output = output_folder(vm, pipeline);
   xreg::prepare_output_folder(output);
   xreg::RunOptions run_options;
   if (!vm.count("quiet")) run_options.log = &std::cerr;
@@ -148,11 +194,22 @@ int validate_command(const std::vector<std::string>& args) {
     return kSuccess;
   }
   xreg::Registry registry;
-  const xreg::Pipeline pipeline = load_pipeline(registry, vm);
-  if (vm.count("print")) {
-    std::cout << xreg::resolved_toml(pipeline);
-  } else {
-    std::cout << pipeline.file << ": valid\n";
+  const xreg::PipelineDocument document = load_document(registry, vm);
+  const std::vector<xreg::SweepPoint> points = xreg::sweep_points(document);
+  if (points.empty()) {
+    const xreg::Pipeline pipeline = xreg::validate_pipeline(document, registry);
+    std::cout << (vm.count("print") ? xreg::resolved_toml(pipeline) : pipeline.file + ": valid\n");
+    return kSuccess;
+  }
+  const std::vector<xreg::Pipeline> pipelines = validate_sweep(document, points, registry);
+  if (!vm.count("print")) {
+    std::cout << document.file() << ": valid, a sweep of " << points.size() << " points\n";
+    return kSuccess;
+  }
+  for (size_t i = 0; i < points.size(); ++i) {
+    std::cout << (i ? "\n" : "") << "# sweep point " << i << ": " << xreg::sweep_label(points[i])
+              << "\n"
+              << xreg::resolved_toml(pipelines[i]);
   }
   return kSuccess;
 }

@@ -351,4 +351,39 @@ TEST(App, AMissingPipelineFileIsAConfigurationError) {
   EXPECT_NE(run.err.find("does-not-exist.toml"), std::string::npos);
 }
 
+TEST(App, ASweepRunsEveryPointIntoItsOwnFolderAsARunWithSetWould) {
+  const auto file = write_pipeline("sweep.toml", small_with(R"(
+[sweep]
+"train.lr" = [0.01, 0.05]
+"model.hidden" = [[4], [8]]
+)"));
+  const auto validated = xreg("validate '" + file + "'");
+  EXPECT_EQ(validated.out, file + ": valid, a sweep of 4 points\n");
+  const auto sweep = xreg("run '" + file + "' --output sweep_out --quiet");
+  ASSERT_EQ(sweep.code, 0) << sweep.err;
+  EXPECT_EQ(lines(sweep.out), 2 + 4) << sweep.out;
+  EXPECT_NE(sweep.out.find("0.05      [ 4 ]"), std::string::npos) << sweep.out;
+  const std::string csv = slurp(scratch() / "sweep_out" / "sweep.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "point,train.lr,model.hidden,mse mean,mse sd,trials");
+  EXPECT_EQ(lines(csv), 1 + 4);
+  EXPECT_TRUE(fs::exists(scratch() / "sweep_out" / "run.complete"));
+  const auto alone = write_pipeline("alone.toml", kSmall);
+  ASSERT_EQ(xreg("run '" + alone + "' --output alone_out --quiet --set train.lr=0.05").code, 0);
+  EXPECT_EQ(slurp(scratch() / "sweep_out" / "points" / "3" / "metrics.csv"),
+            slurp(scratch() / "alone_out" / "metrics.csv"));
+}
+
+TEST(App, ASweepValueTheSchemaRefusesStopsTheSweepBeforeAnyPointRuns) {
+  const auto file = write_pipeline("bad_sweep.toml", small_with(R"(
+[sweep]
+"train.lr" = [0.01, -0.05]
+)"));
+  const auto run = xreg("run '" + file + "' --output bad_sweep_out");
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_NE(run.err.find("bad_sweep.toml:19:21: [train] lr: expected a value > 0.0, found -0.05"),
+            std::string::npos)
+      << run.err;
+  EXPECT_FALSE(fs::exists(scratch() / "bad_sweep_out")) << "a point ran: " << run.err;
+}
+
 }  // namespace

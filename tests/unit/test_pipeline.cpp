@@ -12,6 +12,7 @@
 #include "xreg/host/config/host_schemas.hpp"
 #include "xreg/host/config/pipeline.hpp"
 #include "xreg/host/config/resolved_toml.hpp"
+#include "xreg/host/config/sweep.hpp"
 #include "xreg/host/errors.hpp"
 
 namespace xreg {
@@ -151,8 +152,8 @@ TEST(ValidatePipeline, UnknownKeyWithoutCloseMatchListsTheKnownKeys) {
 TEST(ValidatePipeline, UnknownTopLevelTable) {
   EXPECT_EQ(error_of(kMlp + "[modle]\n"),
             "p.toml:3:2: unknown table 'modle'; did you mean 'model'?");
-  EXPECT_EQ(error_of("sweep = 1\n" + kMlp),
-            "p.toml:1:1: unknown table 'sweep' (known tables: run, data, train, model, "
+  EXPECT_EQ(error_of("grid = 1\n" + kMlp),
+            "p.toml:1:1: unknown table 'grid' (known tables: run, data, train, model, "
             "regularizer, explainer, metric, find_another)");
 }
 
@@ -573,6 +574,88 @@ TEST(ValidatePipeline, AMetricOfTheModelTakesNoExplainers) {
   EXPECT_EQ(error_of(kExplainers + "\n[[metric]]\nplugin = \"mse\"\nexplainers = [\"lime\"]\n"),
             "p.toml:10:1: [[metric]] 'mse' scores the model, not explanations; remove its "
             "explainers key");
+}
+
+}  // namespace
+}  // namespace xreg
+
+// ---------------------------------------------------------------------------------------------
+// [sweep]: a grid of pipelines.
+
+namespace xreg {
+namespace {
+
+std::vector<SweepPoint> points_of(const std::string& text, const Strings& overrides = {}) {
+  return sweep_points(parse_pipeline_text(text, "p.toml", overrides));
+}
+
+std::string sweep_error(const std::string& text) {
+  try {
+    const PipelineDocument document = parse_pipeline_text(text, "p.toml", {});
+    for (const SweepPoint& point : sweep_points(document)) {
+      validate_pipeline(at_sweep_point(document, point), plugins());
+    }
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+const std::string kGrid = kMlp + R"(
+[[regularizer]]
+plugin = "l2"
+
+[sweep]
+"train.lr" = [0.1, 0.01]
+"regularizer[0].weight" = [1.0, 2.0, 3.0]
+)";
+
+TEST(Sweep, TheGridIsEveryCombinationInFileOrderTheLastKeyFastest) {
+  const std::vector<SweepPoint> points = points_of(kGrid);
+  ASSERT_EQ(points.size(), 6u);
+  EXPECT_EQ(sweep_label(points[0]), "train.lr = 0.1, regularizer[0].weight = 1");
+  EXPECT_EQ(sweep_label(points[1]), "train.lr = 0.1, regularizer[0].weight = 2");
+  EXPECT_EQ(sweep_label(points[5]), "train.lr = 0.01, regularizer[0].weight = 3");
+  EXPECT_EQ(points[4].settings[1].index, 1u);
+}
+
+TEST(Sweep, APointIsThePipelineWithItsValuesSet) {
+  const PipelineDocument document = parse_pipeline_text(kGrid, "p.toml", {"train.lr=0.5"});
+  const std::vector<SweepPoint> points = sweep_points(document);
+  const Pipeline point = validate_pipeline(at_sweep_point(document, points[5]), plugins());
+  EXPECT_DOUBLE_EQ(point.train.real("lr"), 0.01);  // the sweep's value wins over --set
+  EXPECT_DOUBLE_EQ(point.regularizers.at(0).host.real("weight"), 3.0);
+  const Pipeline alone = validate(kMlp + "[[regularizer]]\nplugin = \"l2\"\n",
+                                  {"train.lr=0.01", "regularizer[0].weight=3.0"});
+  EXPECT_EQ(resolved_toml(point), resolved_toml(alone));
+}
+
+TEST(Sweep, AFileWithoutSweepHasNoPoints) { EXPECT_TRUE(points_of(kMlp).empty()); }
+
+TEST(Sweep, AValueTheSchemaRefusesIsReportedWhereTheSweepWritesIt) {
+  EXPECT_EQ(sweep_error(kMlp + "[sweep]\n\"train.lr\" = [0.1, -1.0]\n"),
+            "p.toml:4:20: [train] lr: expected a value > 0.0, found -1.0");
+}
+
+TEST(Sweep, RefusesWhatIsNotAGridAtItsPosition) {
+  EXPECT_EQ(sweep_error(kMlp + "[sweep]\n\"train.lr\" = []\n"),
+            "p.toml:4:14: [sweep] 'train.lr': expected a non-empty array of the values to try, "
+            "found an empty array");
+  EXPECT_EQ(sweep_error(kMlp + "[sweep]\n\"train.lr\" = 0.1\n"),
+            "p.toml:4:14: [sweep] 'train.lr': expected a non-empty array of the values to try, "
+            "found a float");
+  EXPECT_TRUE(starts_with(sweep_error(kMlp + "[sweep]\n\"train..lr\" = [1]\n"),
+                          "p.toml:4:15: [sweep] key 'train..lr': expected a key like train.lr"));
+  EXPECT_TRUE(starts_with(sweep_error("sweep = 3\n" + kMlp),
+                          "p.toml:1:9: [sweep]: expected a "
+                          "table of keys"));
+  EXPECT_TRUE(starts_with(sweep_error(kMlp + "[sweep]\n\"sweep.x\" = [1]\n"),
+                          "p.toml:4:13: [sweep] key 'sweep.x'"));
+}
+
+TEST(Sweep, ValidatingTheWholeGridAsOnePipelineIsRefused) {
+  EXPECT_TRUE(starts_with(error_of(kGrid), "p.toml:7:1: [sweep] is a grid of pipelines"))
+      << error_of(kGrid);
 }
 
 }  // namespace

@@ -14,11 +14,15 @@
 
 namespace xreg {
 
-PipelineDocument PipelineDocumentAccess::make(toml::table table, const std::string& file) {
+PipelineDocument PipelineDocumentAccess::make(toml::table table, const std::string& file,
+                                              std::string text,
+                                              std::vector<std::string> overrides) {
   auto impl = std::make_unique<PipelineDocument::Impl>();
   impl->table = std::move(table);
   impl->file = file;
   impl->base_dir = pipeline_folder(file);
+  impl->text = std::move(text);
+  impl->overrides = std::move(overrides);
   return PipelineDocument(std::move(impl));
 }
 
@@ -63,8 +67,8 @@ PipelineDocument read_pipeline_file(const std::string& path,
   return parse_pipeline_text(text.str(), path, overrides);
 }
 
-PipelineDocument parse_pipeline_text(const std::string& text, const std::string& source_name,
-                                     const std::vector<std::string>& overrides) {
+toml::table parse_pipeline_table(const std::string& text, const std::string& source_name,
+                                 const std::vector<std::string>& overrides) {
   toml::table table;
   try {
     table = toml::parse(text, source_name);
@@ -75,7 +79,13 @@ PipelineDocument parse_pipeline_text(const std::string& text, const std::string&
                       first_line(std::string(error.description())));
   }
   for (const std::string& override_text : overrides) apply_override(table, override_text);
-  return PipelineDocumentAccess::make(std::move(table), source_name);
+  return table;
+}
+
+PipelineDocument parse_pipeline_text(const std::string& text, const std::string& source_name,
+                                     const std::vector<std::string>& overrides) {
+  return PipelineDocumentAccess::make(parse_pipeline_table(text, source_name, overrides),
+                                      source_name, text, overrides);
 }
 
 }  // namespace xreg

@@ -16,13 +16,12 @@ struct KeyStep {
   std::optional<size_t> index;
 };
 
-[[noreturn]] void bad_override(const std::string& text, const std::string& reason) {
-  throw ConfigError("--set '" + text +
-                    "': expected KEY=VALUE with KEY like train.lr or regularizer[0].weight; " +
-                    reason);
+/// `origin` says where the key comes from and what was expected of it.
+[[noreturn]] void bad_key(const std::string& origin, const std::string& reason) {
+  throw ConfigError(origin + "; " + reason);
 }
 
-std::vector<KeyStep> parse_override_key(const std::string& key, const std::string& text) {
+std::vector<KeyStep> parse_key(const std::string& key, const std::string& origin) {
   static const std::regex kStep(R"(([A-Za-z0-9_-]+)(?:\[([0-9]{1,9})\])?)");
   std::vector<KeyStep> steps;
   std::stringstream parts(key);
@@ -30,13 +29,13 @@ std::vector<KeyStep> parse_override_key(const std::string& key, const std::strin
   while (std::getline(parts, part, '.')) {
     std::smatch match;
     if (!std::regex_match(part, match, kStep)) {
-      bad_override(text, "'" + part + "' is not a key or key[index]");
+      bad_key(origin, "'" + part + "' is not a key or key[index]");
     }
     KeyStep step{match[1].str(), std::nullopt};
     if (match[2].matched) step.index = std::stoul(match[2].str());
     steps.push_back(step);
   }
-  if (steps.empty() || key.back() == '.') bad_override(text, "the key is empty");
+  if (steps.empty() || key.empty() || key.back() == '.') bad_key(origin, "the key is empty");
   return steps;
 }
 
@@ -56,43 +55,42 @@ toml::table parse_override_value(const std::string& value) {
 
 /// The array that `step` indexes into, created when absent; the index must name an entry or
 /// the one after the last (which appends).
-toml::array& indexed_array(toml::table& parent, const KeyStep& step, const std::string& text) {
+toml::array& indexed_array(toml::table& parent, const KeyStep& step, const std::string& origin) {
   toml::array* array = parent.insert(step.key, toml::array{}).first->second.as_array();
-  if (array == nullptr) bad_override(text, "'" + step.key + "' is not an array of tables");
+  if (array == nullptr) bad_key(origin, "'" + step.key + "' is not an array of tables");
   if (*step.index > array->size()) {
-    bad_override(text, "'" + step.key + "' has " + std::to_string(array->size()) +
-                           " entries, so the index can be at most " +
-                           std::to_string(array->size()));
+    bad_key(origin, "'" + step.key + "' has " + std::to_string(array->size()) +
+                        " entries, so the index can be at most " + std::to_string(array->size()));
   }
   return *array;
 }
 
 /// The table that `step` leads to, created when absent.
-toml::table& step_into(toml::table& parent, const KeyStep& step, const std::string& text) {
+toml::table& step_into(toml::table& parent, const KeyStep& step, const std::string& origin) {
   toml::node* node = nullptr;
   if (step.index) {
-    toml::array& array = indexed_array(parent, step, text);
+    toml::array& array = indexed_array(parent, step, origin);
     if (*step.index == array.size()) array.push_back(toml::table{});
     node = array.get(*step.index);
   } else {
     node = &parent.insert(step.key, toml::table{}).first->second;
   }
   toml::table* table = node->as_table();
-  if (table == nullptr) bad_override(text, "'" + step.key + "' is not a table");
+  if (table == nullptr) bad_key(origin, "'" + step.key + "' is not a table");
   return *table;
 }
 
-void assign(toml::table& parent, const KeyStep& step, const toml::node& value,
-            const std::string& text) {
+void assign(toml::table& parent, const KeyStep& step, toml::node&& value,
+            const std::string& origin) {
   if (!step.index) {
-    parent.insert_or_assign(step.key, value);
+    parent.insert_or_assign(step.key, std::move(value));
     return;
   }
-  toml::array& array = indexed_array(parent, step, text);
+  toml::array& array = indexed_array(parent, step, origin);
   if (*step.index == array.size()) {
-    array.push_back(value);
+    array.push_back(std::move(value));
   } else {
-    array.replace(array.cbegin() + static_cast<std::ptrdiff_t>(*step.index), value);
+    array.replace(array.cbegin() + static_cast<std::ptrdiff_t>(*step.index), std::move(value));
   }
 }
 
@@ -104,14 +102,23 @@ std::string trimmed(const std::string& text) {
 
 }  // namespace
 
-void apply_override(toml::table& root, const std::string& text) {
-  const size_t equals = text.find('=');
-  if (equals == std::string::npos) bad_override(text, "there is no '='");
-  const std::vector<KeyStep> steps = parse_override_key(trimmed(text.substr(0, equals)), text);
-  const toml::table value = parse_override_value(trimmed(text.substr(equals + 1)));
+void assign_key(toml::table& root, const std::string& key, toml::node&& value,
+                const std::string& origin) {
+  const std::vector<KeyStep> steps = parse_key(key, origin);
   toml::table* table = &root;
-  for (size_t i = 0; i + 1 < steps.size(); ++i) table = &step_into(*table, steps[i], text);
-  assign(*table, steps.back(), *value.get("v"), text);
+  for (size_t i = 0; i + 1 < steps.size(); ++i) table = &step_into(*table, steps[i], origin);
+  assign(*table, steps.back(), std::move(value), origin);
+}
+
+void apply_override(toml::table& root, const std::string& text) {
+  const std::string origin =
+      "--set '" + text + "': expected KEY=VALUE with KEY like train.lr or regularizer[0].weight";
+  const size_t equals = text.find('=');
+  if (equals == std::string::npos) bad_key(origin, "there is no '='");
+  const toml::table parsed = parse_override_value(trimmed(text.substr(equals + 1)));
+  toml::table value = parsed;  // a copy holds no source position: messages name the override
+
+  assign_key(root, trimmed(text.substr(0, equals)), std::move(*value.get("v")), origin);
 }
 
 }  // namespace xreg

@@ -13,4 +13,10 @@ namespace xreg {
 /// override instead of a place in the file. Throws ConfigError naming a malformed override.
 void apply_override(toml::table& root, const std::string& text);
 
+/// Sets `key` (in --set syntax) of `root` to `value`, moved in with its source position, so
+/// that messages about it point where it was written. `origin` opens the message about a
+/// malformed key: where the key was written and what was expected of it.
+void assign_key(toml::table& root, const std::string& key, toml::node&& value,
+                const std::string& origin);
+
 }  // namespace xreg

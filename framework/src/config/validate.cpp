@@ -163,6 +163,11 @@ Pipeline validate_pipeline(const PipelineDocument& document, const Registry& reg
       "run", "data", "train", "model", "regularizer", "explainer", "metric", "find_another"};
   const toml::table& table = PipelineDocumentAccess::table(document);
   const Locator locator(document.file());
+  if (const toml::node* sweep = table.get("sweep")) {
+    locator.fail(sweep->source(), "sweep",
+                 "[sweep] is a grid of pipelines: validate each of its points (sweep_points and "
+                 "at_sweep_point in xreg/host/config/sweep.hpp), as xreg run and validate do");
+  }
   check_keys(table, kSections, "table", "", Section{"", "", &table, ""}, locator);
 
   Pipeline pipeline;

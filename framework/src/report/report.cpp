@@ -15,6 +15,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "xreg/host/config/resolved_toml.hpp"
 #include "xreg/host/errors.hpp"
@@ -162,6 +163,9 @@ bool write_durably(const fs::path& path, const std::string& content) {
   return ok;
 }
 
+/// The folder of a sweep's points in its run folder: points/<index>/ is a run folder each.
+constexpr const char* kSweepPointsFolder = "points";
+
 /// The folder of find-another-explanation's per-iteration files in a run folder.
 constexpr const char* kFindAnotherFolder = "find_another";
 
@@ -275,12 +279,11 @@ void write_find_another_iteration(const std::string& folder, int64_t trial, int6
                         std::string(pickled.begin(), pickled.end()));
 }
 
-std::string results_table(const RunReport& report) {
-  std::vector<std::vector<std::string>> rows{{"metric", "output", "mean", "sd", "trials"}};
-  for (const auto& m : report.aggregate) {
-    rows.push_back({m.metric, output_label(m.output), number(m.mean, kTableDigits),
-                    number(m.sd, kTableDigits), std::to_string(m.count)});
-  }
+namespace {
+
+/// `rows` as text columns two spaces apart, the first `left` columns left-aligned and the rest
+/// right-aligned, a rule under the first row.
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows, size_t left) {
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows) {
     for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
@@ -288,7 +291,7 @@ std::string results_table(const RunReport& report) {
   std::ostringstream out;
   for (size_t r = 0; r < rows.size(); ++r) {
     for (size_t c = 0; c < rows[r].size(); ++c) {
-      out << (c ? "  " : "") << (c == 0 ? std::left : std::right) << std::setw(int(width[c]))
+      out << (c ? "  " : "") << (c < left ? std::left : std::right) << std::setw(int(width[c]))
           << rows[r][c];
     }
     out << '\n';
@@ -299,6 +302,118 @@ std::string results_table(const RunReport& report) {
     }
   }
   return out.str();
+}
+
+/// A metric column of a sweep's tables: "mse", or "<metric>[<output>]".
+std::string metric_column(const MetricSummary& m) {
+  return m.output < 0 ? m.metric : m.metric + "[" + std::to_string(m.output) + "]";
+}
+
+/// The metric columns of every point's aggregate, in order of first appearance.
+std::vector<std::string> metric_columns(const std::vector<RunReport>& reports) {
+  std::vector<std::string> columns;
+  for (const RunReport& report : reports) {
+    for (const MetricSummary& m : report.aggregate) {
+      const std::string column = metric_column(m);
+      if (std::find(columns.begin(), columns.end(), column) == columns.end())
+        columns.push_back(column);
+    }
+  }
+  return columns;
+}
+
+/// `report`'s aggregate row of `column`; nullptr when it has none.
+const MetricSummary* find_column(const RunReport& report, const std::string& column) {
+  for (const MetricSummary& m : report.aggregate) {
+    if (metric_column(m) == column) return &m;
+  }
+  return nullptr;
+}
+
+void check_sweep_sizes(const std::vector<SweepPoint>& points,
+                       const std::vector<RunReport>& reports) {
+  if (points.empty() || points.size() != reports.size()) {
+    throw std::invalid_argument("sweep report: expected one run report per sweep point, found " +
+                                std::to_string(reports.size()) + " for " +
+                                std::to_string(points.size()) + " points");
+  }
+}
+
+std::string sweep_csv(const std::vector<SweepPoint>& points,
+                      const std::vector<RunReport>& reports) {
+  const std::vector<std::string> columns = metric_columns(reports);
+  std::string csv = "point";
+  for (const SweepSetting& setting : points[0].settings) csv += "," + csv_field(setting.key);
+  for (const std::string& column : columns) {
+    csv += "," + csv_field(column + " mean") + "," + csv_field(column + " sd");
+  }
+  csv += ",trials\n";
+  for (size_t i = 0; i < points.size(); ++i) {
+    csv += std::to_string(i);
+    for (const SweepSetting& setting : points[i].settings) csv += "," + csv_field(setting.value);
+    for (const std::string& column : columns) {
+      const MetricSummary* m = find_column(reports[i], column);
+      csv += m ? "," + number(m->mean) + "," + number(m->sd) : ",,";
+    }
+    csv += "," + std::to_string(reports[i].trials.size()) + "\n";
+  }
+  return csv;
+}
+
+}  // namespace
+
+std::string results_table(const RunReport& report) {
+  std::vector<std::vector<std::string>> rows{{"metric", "output", "mean", "sd", "trials"}};
+  for (const auto& m : report.aggregate) {
+    rows.push_back({m.metric, output_label(m.output), number(m.mean, kTableDigits),
+                    number(m.sd, kTableDigits), std::to_string(m.count)});
+  }
+  return aligned_table(rows, 1);
+}
+
+std::string sweep_point_folder(const std::string& folder, size_t index) {
+  return (fs::path(folder) / kSweepPointsFolder / std::to_string(index)).string();
+}
+
+void begin_sweep_output(const std::string& folder) {
+  std::error_code error;
+  fs::create_directories(folder, error);
+  if (error) throw RunError(folder + ": cannot create the output folder: " + error.message());
+  unpublish(folder);
+  fs::remove_all(fs::path(folder) / kSweepPointsFolder, error);
+  if (error)
+    throw RunError(folder + ": cannot remove an earlier sweep's points: " + error.message());
+}
+
+void write_sweep_report(const std::vector<SweepPoint>& points,
+                        const std::vector<RunReport>& reports, const std::string& folder) {
+  check_sweep_sizes(points, reports);
+  const fs::path dir(folder);
+  write_file_atomically((dir / "sweep.csv").string(), sweep_csv(points, reports));
+  write_file_atomically((dir / kCompleteMarker).string(),
+                        "xreg sweep of " + std::to_string(points.size()) +
+                            " points: every file of this run folder is written\n");
+}
+
+std::string sweep_table(const std::vector<SweepPoint>& points,
+                        const std::vector<RunReport>& reports) {
+  check_sweep_sizes(points, reports);
+  const std::vector<std::string> columns = metric_columns(reports);
+  std::vector<std::string> header{"point"};
+  for (const SweepSetting& setting : points[0].settings) header.push_back(setting.key);
+  header.insert(header.end(), columns.begin(), columns.end());
+  std::vector<std::vector<std::string>> rows{header};
+  for (size_t i = 0; i < points.size(); ++i) {
+    std::vector<std::string> row{std::to_string(i)};
+    for (const SweepSetting& setting : points[i].settings) row.push_back(setting.value);
+    for (const std::string& column : columns) {
+      const MetricSummary* m = find_column(reports[i], column);
+      row.push_back(m ? number(m->mean, kTableDigits) + " (" + number(m->sd, kTableDigits) + ")"
+                      : "");
+    }
+    rows.push_back(row);
+  }
+  return aligned_table(rows, 1 + points[0].settings.size());
 }
 
 }  // namespace xreg

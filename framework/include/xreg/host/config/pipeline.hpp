@@ -41,7 +41,8 @@ std::string slot_label(const PluginConfig& slot);
 /// Validates the whole document against the host's and the plugins' schemas (types, choices,
 /// bounds), fills in every default, then constructs every slot's plugin once, so that a value a
 /// plugin refuses is reported before any work, and checks that each metric can score the
-/// explanations of the explainers it scores. Throws ConfigError "FILE:LINE:COLUMN: ..." on the
+/// explanations of the explainers it scores. A document with [sweep] is refused: each of its
+/// points is a pipeline (sweep.hpp). Throws ConfigError "FILE:LINE:COLUMN: ..." on the
 /// first mistake, RunError when a plugin misbehaves (XREG_PLUGIN_BUG).
 Pipeline validate_pipeline(const PipelineDocument& document, const Registry& registry);
 

@@ -16,9 +16,12 @@
 ///                           soon as its iteration ends
 ///   run.complete            the marker: every file above belongs to one finished run
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "xreg/host/config/pipeline.hpp"
+#include "xreg/host/config/sweep.hpp"
 #include "xreg/host/plugin/registry.hpp"
 #include "xreg/host/run/runner.hpp"
 
@@ -52,5 +55,23 @@ void write_find_another_iteration(const std::string& folder, int64_t trial, int6
 
 /// The aggregated metrics as an aligned text table for the terminal.
 std::string results_table(const RunReport& report);
+
+/// The run folder of sweep point `index` in the sweep's folder `folder`: points/<index>.
+std::string sweep_point_folder(const std::string& folder, size_t index);
+
+/// Readies `folder` for a sweep: removes `run.complete` (the folder stops reading as a result)
+/// and an earlier sweep's points/.
+void begin_sweep_output(const std::string& folder);
+
+/// Writes a sweep's sweep.csv into `folder`, then `run.complete`; each point's own files are
+/// written by write_report into sweep_point_folder(folder, i) first. `reports[i]` is the run of
+/// `points[i]`.
+void write_sweep_report(const std::vector<SweepPoint>& points,
+                        const std::vector<RunReport>& reports, const std::string& folder);
+
+/// A sweep's results as an aligned text table for the terminal: a row per point with its swept
+/// values and each metric's "mean (sd)" over trials.
+std::string sweep_table(const std::vector<SweepPoint>& points,
+                        const std::vector<RunReport>& reports);
 
 }  // namespace xreg
