@@ -47,6 +47,12 @@ std::string write_pipeline(const std::string& name, const std::string& text) {
   return path.string();
 }
 
+int count(const std::string& text, const std::string& word) {
+  int found = 0;
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++found;
+  return found;
+}
+
 int lines(const std::string& text) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
@@ -367,6 +373,9 @@ TEST(App, ASweepRunsEveryPointIntoItsOwnFolderAsARunWithSetWould) {
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "point,train.lr,model.hidden,mse mean,mse sd,trials");
   EXPECT_EQ(lines(csv), 1 + 4);
   EXPECT_TRUE(fs::exists(scratch() / "sweep_out" / "run.complete"));
+  const std::string figure = slurp(scratch() / "sweep_out" / "sweep.svg");
+  EXPECT_EQ(count(figure, "<circle"), 4) << "a marker per point of the one metric";
+  EXPECT_EQ(count(figure, "<path"), 2) << "a line per model.hidden";
   const auto alone = write_pipeline("alone.toml", kSmall);
   ASSERT_EQ(xreg("run '" + alone + "' --output alone_out --quiet --set train.lr=0.05").code, 0);
   EXPECT_EQ(slurp(scratch() / "sweep_out" / "points" / "3" / "metrics.csv"),

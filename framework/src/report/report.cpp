@@ -17,6 +17,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "report/sweep_plot.hpp"
 #include "xreg/host/config/resolved_toml.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/plugin/schema.hpp"
@@ -304,11 +305,6 @@ std::string aligned_table(const std::vector<std::vector<std::string>>& rows, siz
   return out.str();
 }
 
-/// A metric column of a sweep's tables: "mse", or "<metric>[<output>]".
-std::string metric_column(const MetricSummary& m) {
-  return m.output < 0 ? m.metric : m.metric + "[" + std::to_string(m.output) + "]";
-}
-
 /// The metric columns of every point's aggregate, in order of first appearance.
 std::vector<std::string> metric_columns(const std::vector<RunReport>& reports) {
   std::vector<std::string> columns;
@@ -390,6 +386,8 @@ void write_sweep_report(const std::vector<SweepPoint>& points,
   check_sweep_sizes(points, reports);
   const fs::path dir(folder);
   write_file_atomically((dir / "sweep.csv").string(), sweep_csv(points, reports));
+  const std::string figure = sweep_svg(points, reports);
+  if (!figure.empty()) write_file_atomically((dir / "sweep.svg").string(), figure);
   write_file_atomically((dir / kCompleteMarker).string(),
                         "xreg sweep of " + std::to_string(points.size()) +
                             " points: every file of this run folder is written\n");

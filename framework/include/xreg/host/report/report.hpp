@@ -63,7 +63,7 @@ std::string sweep_point_folder(const std::string& folder, size_t index);
 /// and an earlier sweep's points/.
 void begin_sweep_output(const std::string& folder);
 
-/// Writes a sweep's sweep.csv into `folder`, then `run.complete`; each point's own files are
+/// Writes a sweep's sweep.csv and sweep.svg into `folder`, then `run.complete`; each point's own files are
 /// written by write_report into sweep_point_folder(folder, i) first. `reports[i]` is the run of
 /// `points[i]`.
 void write_sweep_report(const std::vector<SweepPoint>& points,
