@@ -73,7 +73,7 @@ using Names = std::vector<std::string>;
 
 TEST(DataSchema, DefinesEveryKeyWithItsDefault) {
   const Params data = data_params();
-  EXPECT_EQ(data.values().size(), 28u);
+  EXPECT_EQ(data.values().size(), 30u);
   EXPECT_EQ(data.string("format"), "csv");
   EXPECT_EQ(data.string("header"), "auto");
   EXPECT_EQ(data.string("target"), "last");
@@ -86,6 +86,8 @@ TEST(DataSchema, DefinesEveryKeyWithItsDefault) {
   EXPECT_TRUE(data.integers("shape").empty());
   EXPECT_TRUE(data.strings("irrelevant").empty());
   EXPECT_EQ(data.string("annotations"), "none");
+  EXPECT_EQ(data.string("annotation_file"), "");
+  EXPECT_EQ(data.string("pixels"), "unit");
   for (const auto& param : data_schema()) {
     if (param.name == "task") {
       EXPECT_EQ(param.choices, (Names{"regression", "binary", "multiclass"}));

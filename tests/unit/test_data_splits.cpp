@@ -23,6 +23,7 @@ namespace xreg {
 namespace {
 
 using Names = std::vector<std::string>;
+using Overrides = std::vector<std::pair<std::string, Params::Value>>;
 
 /// The [data] defaults of data_schema(), with `overrides` applied.
 Params data_params(const std::vector<std::pair<std::string, Params::Value>>& overrides = {}) {
@@ -358,6 +359,341 @@ TEST(DataShape, ReshapesEveryPointRowMajorAndChecksTheSize) {
                  "data.shape: expected a shape of 10 values per point, as [data] generator "
                  "friedman1 has ([10]), found [1, 8, 8] (64 values)");
   }
+}
+
+// ----- data.annotation_file and data.pixels -------------------------------------------------
+
+/// The message of the ConfigError that `load` throws, or "no error".
+template <class Load>
+std::string error_of(Load load) {
+  try {
+    load();
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+/// Row r's mask over the features id, a, b: id when r is odd, a when r is a multiple of 3, b
+/// never.
+std::vector<int> row_mask(int64_t row) { return {row % 2 == 1, row % 3 == 0, 0}; }
+
+/// A CSV mask of `rows` lines of row_mask, with the header `header` unless empty.
+std::string mask_csv(int64_t rows, const std::string& header = "id,a,b") {
+  std::string text = header.empty() ? "" : header + "\n";
+  for (int64_t row = 0; row < rows; ++row) {
+    const auto mask = row_mask(row);
+    text += std::to_string(mask[0]) + "," + std::to_string(mask[1]) + "," +
+            std::to_string(mask[2]) + "\n";
+  }
+  return text;
+}
+
+/// Every row of every split has the mask of its row (the feature id), combined with `also`.
+void expect_row_masks(const SplitData& splits, const torch::Tensor& also = {}) {
+  for (const Dataset* split : {&splits.train, &splits.val, &splits.test}) {
+    const torch::Tensor& annotations = split->points.annotations;
+    ASSERT_TRUE(annotations.defined());
+    ASSERT_EQ(annotations.sizes(), split->points.x.sizes());
+    for (int64_t i = 0; i < split->size(); ++i) {
+      const int64_t row = split->points.x[i][0].item<int64_t>();
+      torch::Tensor expected = torch::tensor(row_mask(row), torch::kDouble);
+      if (also.defined()) expected = torch::maximum(expected, also);
+      EXPECT_TRUE(torch::equal(annotations[i], expected)) << "row " << row;
+    }
+  }
+}
+
+/// 101 rows id, a, b, y with id the row number; "" in `a` where `missing` says.
+std::string numbered_rows(bool (*missing)(int) = nullptr) {
+  std::string text = "id,a,b,y\n";
+  for (int row = 0; row < 101; ++row) {
+    const bool empty = missing && missing(row);
+    text += std::to_string(row) + "," + (empty ? "" : std::to_string(row * 2)) + ",5," +
+            std::to_string(row % 3) + "\n";
+  }
+  return text;
+}
+
+TEST_F(SplitFilesTest, AnnotationFileCsvMasksFollowTheirRowsThroughTheSplit) {
+  write("rows.csv", numbered_rows());
+  write("mask.csv", mask_csv(101));
+  write("bare.csv", mask_csv(101, "") + "\n\n");  // no header, blank trailing lines
+  for (const char* mask : {"mask.csv", "bare.csv"}) {
+    for (int64_t trial : {0, 1}) {
+      const SplitData splits =
+          load({{"path", "rows.csv"}, {"standardize", "none"}, {"annotation_file", mask}}, trial);
+      EXPECT_EQ(sizes_of(splits), (std::vector<int64_t>{50, 25, 26}));
+      expect_row_masks(splits);
+    }
+  }
+  // Standardizing the features leaves the masks as they are.
+  const SplitData raw =
+      load({{"path", "rows.csv"}, {"standardize", "none"}, {"annotation_file", "mask.csv"}});
+  const SplitData standardized = load({{"path", "rows.csv"}, {"annotation_file", "mask.csv"}});
+  EXPECT_TRUE(torch::equal(raw.train.points.annotations, standardized.train.points.annotations));
+}
+
+TEST_F(SplitFilesTest, AnnotationFileSkipsTheLinesOfRowsDropMissingLeavesOut) {
+  write("rows.csv", numbered_rows([](int row) { return row % 5 == 2; }));
+  write("mask.csv", mask_csv(101));
+  const SplitData splits = load({{"path", "rows.csv"},
+                                 {"standardize", "none"},
+                                 {"drop_missing", true},
+                                 {"annotation_file", "mask.csv"}});
+  EXPECT_EQ(splits.train.size() + splits.val.size() + splits.test.size(), 81);
+  expect_row_masks(splits);
+  // The mask still needs a line per row of the file, the dropped ones included.
+  write("short.csv", mask_csv(81));
+  EXPECT_EQ(
+      error_of([&] {
+        load({{"path", "rows.csv"}, {"drop_missing", true}, {"annotation_file", "short.csv"}});
+      }),
+      (dir_ / "short.csv").string() + ": expected 101 rows, one per data row of " +
+          (dir_ / "rows.csv").string() +
+          " (the 20 that drop_missing leaves out included), found 81");
+}
+
+TEST_F(SplitFilesTest, AnnotationFileCombinesWithIrrelevant) {
+  write("rows.csv", numbered_rows());
+  write("mask.csv", mask_csv(101));
+  const SplitData splits = load({{"path", "rows.csv"},
+                                 {"standardize", "none"},
+                                 {"irrelevant", Names{"b", "id"}},
+                                 {"annotation_file", "mask.csv"}});
+  expect_row_masks(splits, torch::tensor({1.0, 0.0, 1.0}, torch::kDouble));
+}
+
+TEST_F(SplitFilesTest, AnnotationFileOfAGeneratorsRows) {
+  std::string text;
+  for (int row = 0; row < 40; ++row) {
+    for (int j = 0; j < 10; ++j) text += std::string(j ? "," : "") + (j == row % 10 ? "1" : "0");
+    text += "\n";
+  }
+  write("mask.csv", text);
+  Params data = data_params({{"format", "builtin"},
+                             {"samples", int64_t{40}},
+                             {"standardize", "none"},
+                             {"annotation_file", "mask.csv"}});
+  const Table table = generate_builtin(data, 3);
+  const SplitData splits = load_splits(data, dir_.string(), 3, 0, torch::kDouble);
+  for (const Dataset* split : {&splits.train, &splits.val, &splits.test}) {
+    for (int64_t i = 0; i < split->size(); ++i) {
+      const int64_t row =
+          (table.x == split->points.x[i]).all(1).nonzero().flatten()[0].item<int64_t>();
+      EXPECT_EQ(split->points.annotations[i].sum().item<double>(), 1.0);
+      EXPECT_EQ(split->points.annotations[i][row % 10].item<double>(), 1.0);
+    }
+  }
+}
+
+/// The side of the test images (8x8: a decoy swatch covers a quarter) and their pixels.
+constexpr uint32_t kSide = 8, kPixels = kSide * kSide;
+
+/// An IDX file of unsigned bytes: magic 0x000008<rank>, the dimensions big-endian, the values.
+std::string idx_file(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& values) {
+  std::string bytes = {0, 0, 0x08, static_cast<char>(dims.size())};
+  for (uint32_t dim : dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(dim >> shift));
+  }
+  bytes.append(values.begin(), values.end());
+  return bytes;
+}
+
+/// Item i's mask: pixel i % kPixels (row-major).
+std::string image_masks(const std::vector<uint32_t>& dims) {
+  std::vector<uint8_t> values;
+  for (uint32_t item = 0; item < dims[0]; ++item) {
+    for (uint32_t pixel = 0; pixel < kPixels; ++pixel) {
+      values.push_back(pixel == item % kPixels ? 9 : 0);
+    }
+  }
+  return idx_file(dims, values);
+}
+
+class AnnotationImagesTest : public SplitFilesTest {
+ protected:
+  /// `count` 8x8 images whose first pixel is the item's number (first + item) and whose last is
+  /// 255, the others 7; labels item % 10.
+  void write_images(const std::string& name, uint32_t count, uint8_t first = 0) const {
+    std::vector<uint8_t> pixels, labels;
+    for (uint32_t item = 0; item < count; ++item) {
+      for (uint32_t pixel = 0; pixel < kPixels; ++pixel) {
+        pixels.push_back(pixel == 0             ? static_cast<uint8_t>(first + item)
+                         : pixel == kPixels - 1 ? 255
+                                                : 7);
+      }
+      labels.push_back(static_cast<uint8_t>(item % 10));
+    }
+    write(name + "-images-idx3-ubyte", idx_file({count, kSide, kSide}, pixels));
+    write(name + "-labels-idx1-ubyte", idx_file({count}, labels));
+  }
+
+  Overrides images(Overrides overrides) const {
+    overrides.insert(overrides.begin(), {{"format", "idx"},
+                                         {"task", "multiclass"},
+                                         {"standardize", "none"},
+                                         {"pixels", "raw"},
+                                         {"images", "train-images-idx3-ubyte"},
+                                         {"labels", "train-labels-idx1-ubyte"}});
+    return overrides;
+  }
+};
+
+/// Every image of `split` has the mask of its item (its first pixel), or none at all.
+void expect_image_masks(const Dataset& split, bool masked = true) {
+  const torch::Tensor& annotations = split.points.annotations;
+  ASSERT_TRUE(annotations.defined());
+  ASSERT_EQ(annotations.sizes(), split.points.x.sizes());
+  for (int64_t i = 0; i < split.size(); ++i) {
+    const int64_t item = split.points.x[i][0][0][0].item<int64_t>();
+    torch::Tensor expected = torch::zeros({kPixels}, torch::kDouble);
+    if (masked) expected[item % kPixels] = 1.0;
+    EXPECT_TRUE(torch::equal(annotations[i].flatten(), expected)) << "item " << item;
+  }
+}
+
+TEST_F(AnnotationImagesTest, IdxMaskFollowsItsImagesAndATestFileGetsNone) {
+  write_images("train", 40);
+  write_images("test", 10, 100);
+  write("mask.idx", image_masks({40, kSide, kSide}));
+  write("flat-mask-ubyte", image_masks({40, kPixels}));
+  for (const char* mask : {"mask.idx", "flat-mask-ubyte"}) {
+    const SplitData splits = load(images({{"annotation_file", mask}}), 2);
+    EXPECT_EQ(sizes_of(splits), (std::vector<int64_t>{20, 10, 10}));
+    for (const Dataset* split : {&splits.train, &splits.val, &splits.test}) {
+      expect_image_masks(*split);
+    }
+  }
+  const SplitData with_test = load(images({{"annotation_file", "mask.idx"},
+                                           {"test_images", "test-images-idx3-ubyte"},
+                                           {"test_labels", "test-labels-idx1-ubyte"}}));
+  expect_image_masks(with_test.train);
+  expect_image_masks(with_test.val);
+  EXPECT_EQ(with_test.test.size(), 10);
+  expect_image_masks(with_test.test, /*masked=*/false);
+}
+
+TEST_F(AnnotationImagesTest, IdxMaskCombinesWithDecoysSwatches) {
+  write_images("train", 40);
+  write("mask.idx", image_masks({40, kSide, kSide}));
+  Overrides decoy = {{"format", "builtin"},
+                     {"generator", "decoy"},
+                     {"task", "multiclass"},
+                     {"standardize", "none"},
+                     {"annotations", "swatch"},
+                     {"images", "train-images-idx3-ubyte"},
+                     {"labels", "train-labels-idx1-ubyte"}};
+  const SplitData swatches = load(decoy);
+  decoy.emplace_back("annotation_file", "mask.idx");
+  const SplitData both = load(decoy);
+  decoy.back() = {"annotations", "none"};
+  decoy.emplace_back("annotation_file", "mask.idx");
+  const SplitData file_only = load(decoy);
+  for (auto split : {&SplitData::train, &SplitData::val, &SplitData::test}) {
+    EXPECT_TRUE(torch::equal((both.*split).points.annotations,
+                             torch::maximum((swatches.*split).points.annotations,
+                                            (file_only.*split).points.annotations)));
+    EXPECT_GT((both.*split).points.annotations.sum().item<double>(),
+              (swatches.*split).points.annotations.sum().item<double>());
+  }
+}
+
+TEST_F(AnnotationImagesTest, RawPixelsKeepTheBytes) {
+  write_images("train", 40);
+  const SplitData raw = load(images({}));
+  EXPECT_EQ(raw.train.points.x.max().item<double>(), 255.0);
+  EXPECT_EQ(raw.train.points.x[0][0][0][1].item<double>(), 7.0);
+  EXPECT_FALSE(raw.train.points.annotations.defined());
+  const SplitData unit = load(images({{"pixels", "unit"}}));
+  EXPECT_EQ(unit.train.points.x.max().item<double>(), 1.0);
+  EXPECT_TRUE(torch::allclose(unit.train.points.x * 255.0, raw.train.points.x));
+  EXPECT_EQ(error_of([&] {
+              load({{"path", "rows.csv"}, {"pixels", "raw"}});
+            }),
+            "data.pixels: read with format = \"idx\" only (decoy's pixels are raw 0..255 "
+            "already); expected \"unit\", found \"raw\"");
+}
+
+TEST_F(AnnotationImagesTest, IdxMaskOfOtherItemsIsRefused) {
+  write_images("train", 40);
+  write("items.idx", image_masks({39, kSide, kSide}));
+  write("shape.idx", idx_file({40, 3, 4}, std::vector<uint8_t>(480, 1)));
+  write("labels.idx", idx_file({40}, std::vector<uint8_t>(40, 1)));
+  write("text.idx", "0,1,0\n");
+  const std::string images_path = (dir_ / "train-images-idx3-ubyte").string();
+  const auto message = [&](const char* mask) {
+    return error_of([&] { load(images({{"annotation_file", mask}})); });
+  };
+  EXPECT_EQ(message("items.idx"), (dir_ / "items.idx").string() +
+                                      ": expected 40 items, one per image of " + images_path +
+                                      ", found 39 (dimensions 39x8x8)");
+  EXPECT_EQ(message("shape.idx"), (dir_ / "shape.idx").string() +
+                                      ": expected items of 64 values, as a point [1, 8, 8] of " +
+                                      images_path + ", found items 3x4 (12 values)");
+  EXPECT_EQ(message("labels.idx"), (dir_ / "labels.idx").string() +
+                                       ": expected items of 64 values, as a point [1, 8, 8] of " +
+                                       images_path + ", found items of one value (1 values)");
+  EXPECT_EQ(message("text.idx"),
+            (dir_ / "text.idx").string() +
+                ": bad magic number 0x302C312C: an IDX mask file of unsigned bytes starts with "
+                "0x000008 and its number of dimensions (0x00000803 for [N, H, W])");
+  // A CSV mask of images: one 0/1 value per pixel, row-major, and no header.
+  std::string text;
+  for (uint32_t item = 0; item < 40; ++item) {
+    for (uint32_t pixel = 0; pixel < kPixels; ++pixel) {
+      text += std::string(pixel ? "," : "") + (pixel == item % kPixels ? "1" : "0");
+    }
+    text += "\n";
+  }
+  write("mask.csv", text);
+  expect_image_masks(load(images({{"annotation_file", "mask.csv"}})).train);
+  write("named.csv", "p0,p1\n" + text);
+  EXPECT_EQ(message("named.csv"),
+            (dir_ / "named.csv").string() +
+                ":1: expected 0/1 values and no header (the points [1, 8, 8] of " + images_path +
+                " have no feature names), found the names p0, p1");
+}
+
+TEST_F(SplitFilesTest, AnnotationFileCsvMismatchesAreRefusedNamingTheFile) {
+  write("rows.csv", numbered_rows());
+  const std::string rows = (dir_ / "rows.csv").string();
+  const auto message = [&](const std::string& name, const std::string& text) {
+    write(name, text);
+    return error_of([&] { load({{"path", "rows.csv"}, {"annotation_file", name}}); });
+  };
+  const auto path = [&](const std::string& name) { return (dir_ / name).string(); };
+  EXPECT_EQ(message("short.csv", mask_csv(100)),
+            path("short.csv") + ": expected 101 rows, one per data row of " + rows + ", found 100");
+  std::string text = mask_csv(101);
+  EXPECT_EQ(message("wide.csv", "id,a,b\n0,0,0\n1,1\n" + mask_csv(99, "")),
+            path("wide.csv") + ":3: expected 3 values, one per feature of " + rows + ", found 2");
+  EXPECT_EQ(message("blank.csv", "id,a,b\n0,0,0\n\n" + mask_csv(99, "")),
+            path("blank.csv") + ":3: expected 3 values, one per feature of " + rows +
+                ", found an empty line");
+  EXPECT_EQ(message("two.csv", "id,a,b\n0,0,0\n1,0,0\n0,2,1\n" + mask_csv(98, "")),
+            path("two.csv") + ":4: expected 0 or 1 for feature 'a' (column 1), found '2'");
+  EXPECT_EQ(message("named.csv", mask_csv(101, "id,x,b")),
+            path("named.csv") + ":1: expected feature 'a' in column 1 of the header, as in " +
+                rows + ", found 'x'");
+  EXPECT_EQ(message("names.csv", mask_csv(101, "id,a")),
+            path("names.csv") + ":1: expected a header of the 3 features of " + rows +
+                " (id, a, b), found 2 names (id, a)");
+  EXPECT_EQ(message("mask.txt", mask_csv(101)),
+            path("mask.txt") +
+                ": data.annotation_file: expected a CSV file (.csv) or an IDX file (.idx, -ubyte "
+                "or .gz), found neither extension");
+  EXPECT_EQ(error_of([&] {
+              load({{"path", "rows.csv"}, {"annotation_file", "missing.csv"}});
+            }),
+            path("missing.csv") + ": cannot open: No such file or directory");
+  write("train.csv", "a,y\n1,2\n3,4\n");
+  EXPECT_EQ(error_of([&] {
+              load({{"train", "train.csv"}, {"annotation_file", "short.csv"}});
+            }),
+            "data.annotation_file: expected a mask aligned with the rows of path, images or a "
+            "generator, found the split files train/val/test (mark features with irrelevant = "
+            "[...] instead)");
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ constexpr xreg_param_spec kDataSpecs[] = {
     param::path(
         "images", "\"\"",
         "format = \"idx\": the images, an IDX file [N, H, W] of bytes (gzip or plain), split "
-        "with `split`; pixels are divided by 255. Fashion-MNIST: "
+        "with `split`; pixels are divided by 255 (see `pixels`). Fashion-MNIST: "
         "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz (Debian "
         "dataset-fashion-mnist)."),
     param::path("labels", "\"\"",
@@ -97,8 +97,8 @@ constexpr xreg_param_spec kDataSpecs[] = {
         .at_most(1),
     param::string("standardize", "\"train\"",
                   "Standardize features (each value of an image point) with the training "
-                  "split's mean and sample SD, or not (format = \"idx\": none, pixels stay in "
-                  "[0, 1]; toy_colors: none keeps the raw 0..255 of RRR's reference).",
+                  "split's mean and sample SD, or not (format = \"idx\": none, pixels stay as "
+                  "`pixels` reads them; toy_colors: none keeps the raw 0..255 of RRR's reference).",
                   "train|none"),
     param::boolean("standardize_target", "false",
                    "Regression: standardize the target with training statistics as well."),
@@ -147,6 +147,22 @@ constexpr xreg_param_spec kDataSpecs[] = {
                   "decoy: swatch (each image's own 16 swatch pixels). iris_cancer: iris (the 4 "
                   "Iris columns).",
                   "none|corners|top_middle|both|swatch|iris"),
+    param::path(
+        "annotation_file", "\"\"",
+        "A per-row annotation mask (1 = the input must not matter, for RRR), one row per row of "
+        "the data that are split: path's data rows (those drop_missing leaves out included), "
+        "images' items (format = \"idx\", generator = \"decoy\") or a generator's rows; the "
+        "rows of test_images get 0; not with train/val/test files. .csv: a line of 0/1 values "
+        "per row, one per feature after one-hot encoding (images: per value of a point, "
+        "row-major), after an optional header listing exactly the feature names. .idx, -ubyte or "
+        ".gz: an IDX file of bytes [N, ...] with a point's number of values per item, nonzero = "
+        "1. Each row keeps its mask through the split; combined with `irrelevant` and "
+        "`annotations` (elementwise max). Empty: none."),
+    param::string("pixels", "\"unit\"",
+                  "format = \"idx\": pixels divided by 255 into [0, 1] (unit), or the raw bytes "
+                  "0..255 (raw), as generator = \"decoy\" reads them and RRR's reference trains "
+                  "on them.",
+                  "unit|raw"),
 };
 
 constexpr xreg_param_spec kTrainSpecs[] = {

@@ -518,6 +518,9 @@ Table read_csv(const std::string& path, const Params& data) {
       usable_records(csv, layout, roles, data.boolean("drop_missing"), &table.dropped_rows);
   read_features(csv, layout, roles, rows, table);
   read_target(csv, layout, roles, rows, data, table);
+  std::vector<int64_t> positions;  // each kept row's position among the file's data rows
+  for (size_t r : rows) positions.push_back(static_cast<int64_t>(r - layout.first_data_record));
+  table.index = torch::tensor(positions, torch::kLong);
   return table;
 }
 

@@ -92,8 +92,10 @@ std::vector<int64_t> read_header(const std::vector<uint8_t>& bytes, uint8_t rank
 }
 
 /// An IDX file of unsigned bytes with `rank` dimensions as a uint8 tensor of its shape.
-torch::Tensor read_idx_file(const std::string& path, uint8_t rank, const std::string& what) {
-  const std::vector<uint8_t> bytes = read_bytes(path);
+/// `bytes`: the file's content when already read.
+torch::Tensor read_idx_file(const std::string& path, uint8_t rank, const std::string& what,
+                            std::vector<uint8_t> bytes = {}) {
+  if (bytes.empty()) bytes = read_bytes(path);
   const std::vector<int64_t> dims = read_header(bytes, rank, what, path);
   const size_t header = 4 + 4 * size_t{rank};
   const double needed = std::accumulate(dims.begin(), dims.end(), 1.0, std::multiplies<>());
@@ -120,6 +122,17 @@ torch::Tensor class_indices(const torch::Tensor& labels, const std::string& path
 }
 
 }  // namespace
+
+torch::Tensor read_idx_array(const std::string& path, const std::string& what) {
+  const std::vector<uint8_t> bytes = read_bytes(path);
+  if (bytes.size() < 4) fail(path + ": truncated file: no IDX magic number");
+  if (bytes[0] != 0 || bytes[1] != 0 || bytes[2] != kUnsignedByte || bytes[3] == 0) {
+    fail(path + ": bad magic number " + magic_text(bytes.data()) + ": an IDX " + what +
+         " file of unsigned bytes starts with 0x000008 and its number of dimensions (0x00000803 "
+         "for [N, H, W])");
+  }
+  return read_idx_file(path, bytes[3], what, bytes);
+}
 
 Table read_idx(const std::string& images_path, const std::string& labels_path, bool raw) {
   const torch::Tensor images = read_idx_file(images_path, 3, "image");

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config/paths.hpp"
+#include "data/annotation_file.hpp"
 #include "text.hpp"
 #include "xreg/host/data/builtin.hpp"
 #include "xreg/host/data/csv.hpp"
@@ -93,7 +94,24 @@ void check_decoy_sources(const Params& data) {
   }
 }
 
+/// data.annotation_file follows the rows of one source; data.pixels is format = "idx"'s.
+void check_mask_and_pixels(const Params& data) {
+  if (!data.string("annotation_file").empty() && has_split_files(data)) {
+    fail(
+        "data.annotation_file: expected a mask aligned with the rows of path, images or a "
+        "generator, found the split files train/val/test (mark features with irrelevant = [...] "
+        "instead)");
+  }
+  if (data.string("pixels") != "unit" && data.string("format") != "idx") {
+    fail(
+        "data.pixels: read with format = \"idx\" only (decoy's pixels are raw 0..255 already); "
+        "expected \"unit\", found \"" +
+        data.string("pixels") + "\"");
+  }
+}
+
 void check_sources(const Params& data) {
+  check_mask_and_pixels(data);
   if (!is_generator(data, "iris_cancer") &&
       (!data.string("iris").empty() || !data.string("cancer").empty())) {
     fail("data: iris/cancer are read with format = \"builtin\", generator = \"iris_cancer\" only");
@@ -169,6 +187,11 @@ SplitSizes split_sizes(int64_t rows, const std::vector<double>& fractions) {
 struct SplitTables {
   std::optional<Table> train, val, test;
   std::vector<std::string> notes;
+  /// data.annotation_file: uint8 [source rows, point...], a split row's mask at its
+  /// Table::index; undefined: no file.
+  torch::Tensor file_mask;
+  /// Whether the test split is a file of its own (test_images), which the mask does not cover.
+  bool test_file = false;
 };
 
 /// The rows `rows` of `table`, with their per-row annotations and indices where it has them.
@@ -203,16 +226,30 @@ SplitTables cut_in_three(const Table& table, const std::vector<double>& fraction
   return splits;
 }
 
+/// data.annotation_file for the rows of the source `table` (named `source`); undefined without.
+torch::Tensor read_file_mask(const Params& data, const std::string& base_dir, const Table& table,
+                             const std::string& source, const std::string& row_word) {
+  if (data.string("annotation_file").empty()) return {};
+  return read_annotation_file(resolve_path(base_dir, data.string("annotation_file")), table, source,
+                              row_word);
+}
+
 /// data.path or the generator, permuted by (seed, "split", trial) and cut in three.
 SplitTables split_one_table(const Params& data, const std::string& base_dir, uint64_t seed,
                             int64_t trial) {
   if (data.string("format") == "builtin") {
-    return cut_in_three(generate_builtin(data, seed, base_dir), data.reals("split"), seed, trial);
+    Table table = generate_builtin(data, seed, base_dir);
+    if (!table.index.defined()) table.index = torch::arange(table.x.size(0), torch::kLong);
+    SplitTables splits = cut_in_three(table, data.reals("split"), seed, trial);
+    splits.file_mask = read_file_mask(data, base_dir, table,
+                                      "[data] generator " + data.string("generator"), "row");
+    return splits;
   }
   const std::string path = resolve_path(base_dir, data.string("path"));
   const Table table = read_csv(path, data);
   SplitTables splits = cut_in_three(table, data.reals("split"), seed, trial);
   note_dropped(table, path, splits.notes);
+  splits.file_mask = read_file_mask(data, base_dir, table, path, "data row");
   return splits;
 }
 
@@ -234,10 +271,13 @@ SplitTables split_idx(const Params& data, const std::string& base_dir, uint64_t 
                       bool raw = false) {
   const auto path = [&](const char* key) { return resolve_path(base_dir, data.string(key)); };
   const Table table = read_idx(path("images"), path("labels"), raw);
-  if (data.string("test_images").empty()) {
-    return cut_in_three(table, data.reals("split"), seed, trial);
-  }
-  SplitTables splits = cut_in_three(table, without_test_fraction(data.reals("split")), seed, trial);
+  const bool test_file = !data.string("test_images").empty();
+  SplitTables splits = cut_in_three(
+      table, test_file ? without_test_fraction(data.reals("split")) : data.reals("split"), seed,
+      trial);
+  splits.file_mask = read_file_mask(data, base_dir, table, path("images"), "image");
+  if (!test_file) return splits;
+  splits.test_file = true;
   splits.test = read_idx(path("test_images"), path("test_labels"), raw);
   if (splits.test->x.sizes().slice(1) != table.x.sizes().slice(1)) {
     fail(path("test_images") + ": the images differ in size from those of " + path("images"));
@@ -335,7 +375,9 @@ SplitTables read_split_files(const Params& data, const std::string& base_dir) {
 SplitTables read_splits(const Params& data, const std::string& base_dir, uint64_t seed,
                         int64_t trial) {
   if (has_split_files(data)) return read_split_files(data, base_dir);
-  if (data.string("format") == "idx") return split_idx(data, base_dir, seed, trial);
+  if (data.string("format") == "idx") {
+    return split_idx(data, base_dir, seed, trial, data.string("pixels") == "raw");
+  }
   if (is_generator(data, "decoy")) return split_decoy(data, base_dir, seed, trial);
   return split_one_table(data, base_dir, seed, trial);
 }
@@ -597,6 +639,23 @@ void keep_row_annotations(const Params& data, SplitTables& splits) {
   }
 }
 
+/// data.annotation_file's masks given to the split rows by their index in the source and
+/// combined (elementwise max) with the rows' own (decoy's swatch); a test file's rows get 0.
+void add_file_masks(SplitTables& splits) {
+  if (!splits.file_mask.defined()) return;
+  for (auto* table : {&splits.train, &splits.val, &splits.test}) {
+    if (!*table) continue;
+    Table& part = **table;
+    const bool uncovered = table == &splits.test && splits.test_file;
+    torch::Tensor rows = uncovered ? torch::zeros(part.x.sizes(), torch::kUInt8)
+                                   : splits.file_mask.index_select(0, part.index);
+    if (part.annotations.defined()) {
+      rows = torch::maximum(part.annotations, rows.to(part.annotations.scalar_type()));
+    }
+    part.annotations = rows;
+  }
+}
+
 }  // namespace
 
 SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t seed, int64_t trial,
@@ -605,6 +664,7 @@ SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t 
   const torch::Tensor builtin = builtin_mask(data);
   SplitTables splits = read_splits(data, base_dir, seed, trial);
   keep_row_annotations(data, splits);
+  add_file_masks(splits);
   zero_in_test(data, splits, source_of(data));
   SplitData out;
   out.notes = splits.notes;

@@ -1,6 +1,8 @@
 #pragma once
 /// Reading IDX image and label files in the MNIST layout.
 
+#include <torch/types.h>
+
 #include <string>
 
 #include "xreg/host/data/table.hpp"
@@ -15,5 +17,11 @@ namespace xreg {
 /// counts that differ. table.index is each item's position in the file (0..N-1). `raw`: pixels
 /// stay the bytes 0..255 (RRR's decoy MNIST) instead of being divided by 255.
 Table read_idx(const std::string& images_path, const std::string& labels_path, bool raw = false);
+
+/// Reads an IDX file of unsigned bytes of any rank (magic number 0x000008RR, RR the rank),
+/// gzip-compressed or plain, as a uint8 tensor of its dimensions. Throws ConfigError "FILE: ..."
+/// on a bad magic number, a zero dimension or a truncated file; `what` names the content in
+/// messages ("mask").
+torch::Tensor read_idx_array(const std::string& path, const std::string& what);
 
 }  // namespace xreg

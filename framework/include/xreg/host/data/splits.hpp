@@ -43,6 +43,20 @@ struct SplitData {
 /// the shape of x, in `dtype`, reshaped with data.shape); a per-row mask (decoy's "swatch",
 /// Table::annotations) travels with its row through the split and is combined with them;
 /// without any points.annotations stays undefined. Standardization never touches them.
+///
+/// data.annotation_file (resolved against `base_dir`) is a per-row mask aligned with the rows of
+/// the source that is split: data.path's data rows (a line for each, those drop_missing leaves
+/// out included; Table::index picks a kept row's line), data.images' items (format = "idx" and
+/// generator = "decoy") or a generator's rows. A .csv file holds a line of 0/1 values per row,
+/// one per value of a point (the columns after one-hot encoding), after an optional header that
+/// lists exactly the feature names; an IDX file (.idx, -ubyte, .gz) holds bytes [N, ...] with a
+/// point's number of values per item, nonzero = 1. Each row's mask travels with it through the
+/// split and is combined (elementwise max) with its own and the masks above; the rows of
+/// data.test_images get 0. Refused with explicit train/val/test files. Mismatches (row count,
+/// values per row, a value not 0/1, header names, item shape) throw ConfigError naming the file.
+///
+/// data.pixels = "raw" (format = "idx") keeps the pixels at 0..255, as generator = "decoy" reads
+/// them; "unit" divides them by 255.
 SplitData load_splits(const Params& data, const std::string& base_dir, uint64_t seed, int64_t trial,
                       torch::Dtype dtype);
 
