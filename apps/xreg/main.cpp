@@ -9,13 +9,18 @@
 //
 // Exit codes: 0 success, 1 a run failed, 2 a usage or configuration error.
 #include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "xreg/host/cluster/cluster.hpp"
+#include "xreg/host/cluster/launch.hpp"
 #include "xreg/host/config/document.hpp"
 #include "xreg/host/config/pipeline.hpp"
 #include "xreg/host/config/resolved_toml.hpp"
@@ -120,29 +125,49 @@ std::string output_folder(const po::variables_map& vm, const xreg::Pipeline& pip
   return vm.count("output") ? vm["output"].as<std::string>() : pipeline.run.string("output");
 }
 
-/// Runs every point of a [sweep] grid, each into its own run folder, then the sweep's table.
-int run_sweep(const xreg::PipelineDocument& document, const std::vector<xreg::SweepPoint>& points,
-              const xreg::Registry& registry, const po::variables_map& vm) {
-  const std::vector<xreg::Pipeline> pipelines = validate_sweep(document, points, registry);
-  const std::string output = output_folder(vm, pipelines.front());
-  xreg::prepare_output_folder(output);
-  xreg::begin_sweep_output(output);
-  std::vector<xreg::RunReport> reports;
+/// The pipelines of a run: the file's, or one per point of its [sweep] grid, all validated
+/// before any work.
+std::vector<xreg::Pipeline> validate_all(const xreg::PipelineDocument& document,
+                                         const std::vector<xreg::SweepPoint>& points,
+                                         const xreg::Registry& registry) {
+  if (points.empty()) return {xreg::validate_pipeline(document, registry)};
+  return validate_sweep(document, points, registry);
+}
+
+/// FNV-1a of the resolved pipelines: equal on every rank given the same file and --set.
+std::string pipeline_digest(const std::vector<xreg::Pipeline>& pipelines) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const auto& pipeline : pipelines) {
+    for (unsigned char c : xreg::resolved_toml(pipeline)) hash = (hash ^ c) * 1099511628211ull;
+  }
+  return std::to_string(hash);
+}
+
+/// The processes of a run started by torchrun, srun or mpirun; nullptr for one process.
+std::unique_ptr<xreg::Cluster> join_cluster(const std::vector<xreg::Pipeline>& pipelines) {
+  const xreg::LaunchEnvironment launch = xreg::launch_environment();
+  if (!launch.distributed()) return nullptr;
+  auto cluster = std::make_unique<xreg::Cluster>(
+      launch, std::chrono::seconds(pipelines.front().run.integer("timeout")));
+  cluster->check_same_pipeline(pipeline_digest(pipelines));
+  return cluster;
+}
+
+/// Writes the run's files into `output` and prints its table (rank 0 of a cluster only).
+void publish(const std::vector<xreg::Pipeline>& pipelines,
+             const std::vector<xreg::SweepPoint>& points,
+             const std::vector<xreg::RunReport>& reports, const xreg::Registry& registry,
+             const std::string& output) {
+  if (points.empty()) {
+    xreg::write_report(pipelines.front(), registry, reports.front(), output);
+    std::cout << xreg::results_table(reports.front());
+    return;
+  }
   for (size_t i = 0; i < points.size(); ++i) {
-    xreg::RunOptions options;
-    if (!vm.count("quiet")) {
-      options.log = &std::cerr;
-      std::cerr << "sweep point " << i << " (" << i + 1 << " of " << points.size()
-                << "): " << xreg::sweep_label(points[i]) << "\n";
-    }
-    options.output = xreg::sweep_point_folder(output, i);
-    reports.push_back(xreg::run_pipeline(pipelines[i], registry, options));
-    xreg::write_report(pipelines[i], registry, reports.back(), options.output);
+    xreg::write_report(pipelines[i], registry, reports[i], xreg::sweep_point_folder(output, i));
   }
   xreg::write_sweep_report(points, reports, output);
   std::cout << xreg::sweep_table(points, reports);
-  if (!vm.count("quiet")) std::cerr << "results written to " << output << "\n";
-  return kSuccess;
 }
 
 int run_command(const std::vector<std::string>& args) {
@@ -164,17 +189,41 @@ int run_command(const std::vector<std::string>& args) {
   xreg::Registry registry;
   const xreg::PipelineDocument document = load_document(registry, vm);
   const std::vector<xreg::SweepPoint> points = xreg::sweep_points(document);
-  if (!points.empty()) return run_sweep(document, points, registry, vm);
-  const xreg::Pipeline pipeline = xreg::validate_pipeline(document, registry);
-  const std::string output = output_folder(vm, pipeline);
-  xreg::prepare_output_folder(output);
+  const std::vector<xreg::Pipeline> pipelines = validate_all(document, points, registry);
+  const std::unique_ptr<xreg::Cluster> cluster = join_cluster(pipelines);
+  const bool writes = cluster == nullptr || cluster->rank() == 0;
+  const std::string output = output_folder(vm, pipelines.front());
+  std::vector<std::string> outputs{output};
+  if (!points.empty()) {
+    outputs.clear();
+    for (size_t i = 0; i < points.size(); ++i)
+      outputs.push_back(xreg::sweep_point_folder(output, i));
+  }
+  std::unique_ptr<std::ostream> rank_log;
   xreg::RunOptions run_options;
-  if (!vm.count("quiet")) run_options.log = &std::cerr;
-  run_options.output = output;
-  const xreg::RunReport report = xreg::run_pipeline(pipeline, registry, run_options);
-  xreg::write_report(pipeline, registry, report, output);
-  std::cout << xreg::results_table(report);
-  if (!vm.count("quiet")) std::cerr << "results written to " << output << "\n";
+  run_options.cluster = cluster.get();
+  if (!vm.count("quiet")) {
+    if (cluster) rank_log = xreg::prefixed_log(std::cerr, cluster->log_prefix());
+    run_options.log = cluster ? rank_log.get() : &std::cerr;
+  }
+  try {
+    if (writes) {
+      xreg::prepare_output_folder(output);
+      if (!points.empty()) xreg::begin_sweep_output(output);
+      if (cluster) {
+        cluster->on_failure(
+            [output](const std::string& why) { xreg::mark_run_failed(output, why); });
+      }
+    }
+    const auto reports = xreg::run_pipelines(pipelines, registry, run_options, outputs);
+    if (writes) publish(pipelines, points, reports, registry, output);
+  } catch (const std::exception& e) {
+    if (cluster) cluster->announce_failure(xreg::first_line(e.what()));
+    if (writes) xreg::mark_run_failed(output, xreg::first_line(e.what()));
+    throw;
+  }
+  if (cluster) cluster->finish();
+  if (writes && !vm.count("quiet")) std::cerr << "results written to " << output << "\n";
   return kSuccess;
 }
 

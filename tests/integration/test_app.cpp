@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "scratch_files.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -16,20 +18,12 @@ struct Outcome {
   std::string out, err;
 };
 
-std::string slurp(const fs::path& path) {
-  std::stringstream text;
-  text << std::ifstream(path).rdbuf();
-  return text.str();
-}
-
 fs::path scratch() {
-  static const fs::path dir = [] {
-    auto d = fs::temp_directory_path() / ("xreg_app_test_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
+  static const fs::path dir = xreg::testing::scratch_folder("xreg_app_test");
   return dir;
 }
+
+using xreg::testing::slurp;
 
 /// Runs `xreg ARGS` with `env` prepended (e.g. "XREG_PLUGIN_PATH=..."), from the scratch folder.
 Outcome xreg(const std::string& args, const std::string& env = "") {

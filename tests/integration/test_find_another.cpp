@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "plugin_test_support.hpp"
+#include "scratch_files.hpp"
 #include "xreg/host/config/pipeline.hpp"
 #include "xreg/host/config/resolved_toml.hpp"
 #include "xreg/host/errors.hpp"
@@ -24,19 +25,11 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path scratch() {
-  static const fs::path dir = [] {
-    auto d = fs::temp_directory_path() / ("xreg_find_another_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
+  static const fs::path dir = xreg::testing::scratch_folder("xreg_find_another");
   return dir;
 }
 
-std::string slurp(const fs::path& path) {
-  std::stringstream text;
-  text << std::ifstream(path, std::ios::binary).rdbuf();
-  return text.str();
-}
+using xreg::testing::slurp;
 
 /// 240 rows: x0 and x1 both carry the label (x0 less noisy than x1), n0..n3 are noise.
 std::string two_explanations_csv() {

@@ -146,7 +146,8 @@ TEST(ValidatePipeline, UnknownKeyWithoutCloseMatchListsTheKnownKeys) {
   EXPECT_EQ(
       error_of(kMlp + "\n[run]\n  colour = 1\n"),
       "p.toml:5:3: unknown key 'colour' in [run] (known keys: seed, trials, output, "
-      "plugin_path, device, dtype, threads, prototypes, max_rows_per_pass, max_values_per_pass)");
+      "plugin_path, device, dtype, threads, prototypes, max_rows_per_pass, max_values_per_pass, "
+      "parallel, timeout)");
 }
 
 TEST(ValidatePipeline, UnknownTopLevelTable) {

@@ -35,6 +35,17 @@ constexpr xreg_param_spec kRunSpecs[] = {
                    "points (images, neighborhoods) get fewer rows; 2^25 values are 128 MiB of "
                    "float32. A training pass beyond it is refused before training.")
         .at_least(1),
+    param::string("parallel", "\"auto\"",
+                  "How a multi-process run (torchrun, srun, mpirun) spreads its work: trials (each "
+                  "trial of each sweep point a job, jobs dealt round the ranks), points (every "
+                  "rank trains; each explains and scores a block of the test points), or auto "
+                  "(trials when there are at least as many jobs as ranks, else points). Results "
+                  "are those of one process either way.",
+                  "auto|trials|points"),
+    param::integer("timeout", "300",
+                   "Seconds a multi-process run waits for every rank to join, and for a silent "
+                   "rank before it names it lost and stops.")
+        .at_least(1),
 };
 
 constexpr xreg_param_spec kDataSpecs[] = {

@@ -143,6 +143,8 @@ std::string plugins_json(const Pipeline& pipeline, const Registry& registry) {
 constexpr const char* kTemporaryTag = ".tmp";
 /// Written last: a run folder without it is not a result (see report.hpp).
 constexpr const char* kCompleteMarker = "run.complete";
+/// Written when a run fails after its folder was prepared: what stopped it.
+constexpr const char* kFailedMarker = "run.failed";
 
 /// Writes `content` to a new file at `path` and flushes it to the disk (fsync), so that the
 /// rename that publishes it never publishes an empty or partial file after a power loss.
@@ -183,7 +185,8 @@ void sync_folder(const fs::path& folder) {
 /// temporary files of a run that was killed.
 void unpublish(const fs::path& folder) {
   std::error_code error;
-  if (fs::remove(folder / kCompleteMarker, error)) sync_folder(folder);
+  const bool complete = fs::remove(folder / kCompleteMarker, error);
+  if (fs::remove(folder / kFailedMarker, error) || complete) sync_folder(folder);
   for (const auto& item : fs::directory_iterator(folder, error)) {
     const std::string name = item.path().filename().string();
     if (name.size() > 1 && name[0] == '.' && name.find(kTemporaryTag) != std::string::npos) {
@@ -225,6 +228,7 @@ void prepare_output_folder(const std::string& folder) {
     throw ConfigError(folder + ": cannot write in the output folder: " + std::strerror(errno));
   }
   fs::remove(probe, error);
+  unpublish(folder);  // an earlier run's markers go before this run's work begins
 }
 
 void write_report(const Pipeline& pipeline, const Registry& registry, const RunReport& report,
@@ -242,11 +246,28 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
   write_file_atomically((dir / "metrics_trials.csv").string(), trials_csv(report));
   write_file_atomically((dir / "metrics.csv").string(), aggregate_csv(report));
   write_file_atomically((dir / "metrics.json").string(), metrics_json(pipeline, report));
-  for (const auto& trial : report.trials)
+  for (const auto& trial : report.trials) {
     write_concept_figures(folder, trial.trial, trial.concepts);
+    for (size_t i = 0; i < trial.find_another.size(); ++i) {
+      write_find_another_iteration(folder, trial.trial, static_cast<int64_t>(i),
+                                   trial.find_another[i].metrics, trial.find_another[i].mask);
+    }
+  }
   write_file_atomically((dir / kCompleteMarker).string(),
                         "xreg " + std::to_string(report.trials.size()) +
                             " trials: every file of this run folder is written\n");
+}
+
+void mark_run_failed(const std::string& folder, const std::string& reason) noexcept {
+  try {
+    std::error_code error;
+    if (!fs::is_directory(folder, error)) return;
+    fs::remove(fs::path(folder) / kCompleteMarker, error);
+    write_file_atomically((fs::path(folder) / kFailedMarker).string(),
+                          "xreg: the run failed: " + reason + "\n");
+  } catch (const std::exception&) {
+    // Best effort: the run's own error message is what the user sees first.
+  }
 }
 
 void begin_find_another_output(const std::string& folder) {

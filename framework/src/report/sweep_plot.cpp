@@ -36,6 +36,15 @@ std::string tick_label(double value) {
   return text;
 }
 
+/// A y tick's value with as many decimals as the step between ticks needs to tell them apart.
+std::string tick_label(double value, double step) {
+  const int decimals = static_cast<int>(std::ceil(-std::log10(step))) + 1;
+  if (std::abs(value) >= 1e5 || decimals > 8) return tick_label(value);
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", std::max(decimals, 0), value);
+  return text;
+}
+
 std::string escaped(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -99,7 +108,8 @@ std::string y_ticks(const Axis& y, double x0) {
     const std::string py = fixed(y(value));
     svg += "<line x1='" + fixed(x0 - 5) + "' y1='" + py + "' x2='" + fixed(x0) + "' y2='" + py +
            "' stroke='#333'/><text x='" + fixed(x0 - 8) + "' y='" + py +
-           "' text-anchor='end' dominant-baseline='middle'>" + tick_label(value) + "</text>";
+           "' text-anchor='end' dominant-baseline='middle'>" +
+           tick_label(value, (y.high - y.low) / 4.0) + "</text>";
   }
   return svg;
 }

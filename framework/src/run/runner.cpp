@@ -11,6 +11,8 @@
 #include <ostream>
 #include <sstream>
 
+#include "cluster/wire.hpp"
+#include "xreg/host/cluster/cluster.hpp"
 #include "xreg/host/data/splits.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/report/report.hpp"
@@ -172,12 +174,38 @@ void append_rows(std::vector<MetricSummary>& summaries, std::vector<MetricSummar
   summaries.insert(summaries.end(), rows.begin(), rows.end());
 }
 
+/// The block of `points` that `shard`'s rank explains and scores: a contiguous run of their
+/// order, rank r the r-th of `size` near-equal parts; all of them without a shard.
+Batch shard_block(const Batch& points, const Cluster* shard) {
+  if (shard == nullptr) return points;
+  const int64_t n = points.size();
+  return points.slice(n * shard->rank() / shard->size(), n * (shard->rank() + 1) / shard->size());
+}
+
+/// The per-point `values` of every rank's block, in rank order, on rank 0 (undefined: a rank
+/// with no points); this rank's own elsewhere.
+torch::Tensor gather_blocks(Cluster* shard, const torch::Tensor& values) {
+  if (shard == nullptr) return values;
+  const std::vector<std::string> all = shard->gather(encode_tensor(values));
+  if (shard->rank() != 0) return values;
+  std::vector<torch::Tensor> parts;
+  for (const std::string& bytes : all) {
+    torch::Tensor part = decode_tensor(bytes);
+    if (part.defined()) parts.push_back(part);
+  }
+  return torch::cat(parts, 0);
+}
+
+/// The explanations of the test points (of this rank's block, with a shard) and every metric's
+/// rows. With a shard, rank 0's rows cover every test point; the other ranks' are partial.
 std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Registry& registry,
                                             Model& model, const SplitData& data, const Context& ctx,
-                                            std::ostream* log) {
+                                            std::ostream* log, Cluster* shard) {
   const Dataset& test = data.test;
   if (test.size() == 0)
     throw ConfigError(pipeline.file + ": the data have no test split to evaluate on");
+  const Batch block = shard_block(test.points, shard);
+  const bool idle = block.size() == 0;  // fewer test points than ranks
   struct Explained {
     std::string name;
     std::shared_ptr<Explainer> explainer;
@@ -188,26 +216,26 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
     auto explainer = create<Explainer>(registry, slot);
     const Context stage = with_progress(ctx, log, "explainer " + slot_label(slot));
     explainer->fit(model, data.train, data.val, stage);
-    Explanation explanation = explainer->explain(model, test.points, stage);
+    Explanation explanation = idle ? Explanation{} : explainer->explain(model, block, stage);
     explained.push_back({slot_label(slot), explainer, std::move(explanation)});
   }
   std::vector<MetricSummary> summaries;
+  auto score = [&](Metric& metric, const MetricInput& input, const Context& stage) {
+    return gather_blocks(shard, idle ? torch::Tensor() : metric.evaluate(input, stage).values);
+  };
   for (const auto& slot : pipeline.metrics) {
     auto metric = create<Metric>(registry, slot);
     if (!slot.scores_explanations) {
-      MetricInput input{model, test.points, test.task, nullptr, nullptr, &data.train};
-      append_rows(summaries, summarize(slot_label(slot), metric->evaluate(input, ctx).values),
-                  slot);
+      MetricInput input{model, block, test.task, nullptr, nullptr, &data.train};
+      append_rows(summaries, summarize(slot_label(slot), score(*metric, input, ctx)), slot);
       continue;
     }
     const auto& scored = slot.scored_explainers;
     for (auto& e : explained) {
       if (std::find(scored.begin(), scored.end(), e.name) == scored.end()) continue;
-      MetricInput input{model,          test.points, test.task, e.explainer.get(),
-                        &e.explanation, &data.train};
+      MetricInput input{model, block, test.task, e.explainer.get(), &e.explanation, &data.train};
       const std::string name = e.name + "/" + slot_label(slot);
-      append_rows(summaries,
-                  summarize(name, metric->evaluate(input, with_progress(ctx, log, name)).values),
+      append_rows(summaries, summarize(name, score(*metric, input, with_progress(ctx, log, name))),
                   slot);
     }
   }
@@ -226,7 +254,7 @@ struct ModelRun {
 
 ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
                             const SplitData& data, const Dataset& shape_source, const Context& ctx,
-                            uint64_t init_seed, std::ostream* log) {
+                            uint64_t init_seed, std::ostream* log, Cluster* shard) {
   ModelRun run;
   torch::manual_seed(init_seed);
   run.model = create<Model>(registry, pipeline.model);
@@ -254,7 +282,7 @@ ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
     }
   }
   model.set_training(false);
-  run.metrics = evaluate_metrics(pipeline, registry, model, data, ctx, log);
+  run.metrics = evaluate_metrics(pipeline, registry, model, data, ctx, log, shard);
   return run;
 }
 
@@ -342,7 +370,7 @@ void append_iteration(TrialReport& report, int64_t t, const ModelRun& run) {
 /// options.output as soon as it ends. Returns the last iteration's model.
 std::shared_ptr<Model> find_another(const Pipeline& pipeline, const Registry& registry,
                                     int64_t trial, SplitData& data, const Dataset& shape_source,
-                                    const Context& ctx, const RunOptions& options,
+                                    const Context& ctx, const RunOptions& options, Cluster* shard,
                                     TrialReport& report) {
   if (ctx.task == Task::regression) {
     throw ConfigError(pipeline.file +
@@ -365,7 +393,7 @@ std::shared_ptr<Model> find_another(const Pipeline& pipeline, const Registry& re
     const uint64_t init = i == 0 ? detail::stream_seed(seed, "init", trial)
                                  : detail::stream_seed(seed, "find_another/init", trial, i);
     ModelRun run =
-        train_and_evaluate(pipeline, registry, data, shape_source, ctx, init, options.log);
+        train_and_evaluate(pipeline, registry, data, shape_source, ctx, init, options.log, shard);
     if (!run.trained) {
       throw ConfigError(pipeline.model.where +
                         ": [find_another] trains a model per iteration, but model '" +
@@ -377,6 +405,7 @@ std::shared_ptr<Model> find_another(const Pipeline& pipeline, const Registry& re
     const torch::Tensor mask = explanation_mask(*model, train, threshold, ctx);
     const torch::Tensor next = torch::maximum(annotations, mask.to(annotations.dtype()));
     run.notes.push_back(mask_note(i, annotations, mask, next, threshold));
+    report.find_another.push_back({run.metrics, (next != 0).to(torch::kCPU, torch::kUInt8)});
     if (!options.output.empty()) {
       write_find_another_iteration(options.output, trial, i, run.metrics, next);
     }
@@ -386,8 +415,10 @@ std::shared_ptr<Model> find_another(const Pipeline& pipeline, const Registry& re
   return model;
 }
 
+/// Trial `trial` of `pipeline`; with `shard`, this rank's block of the test points evaluated and
+/// the rows gathered to rank 0 (see run_pipelines).
 TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_t trial,
-                      const RunOptions& options) {
+                      const RunOptions& options, Cluster* shard) {
   std::ostream* log = options.log;
   Context ctx = trial_context(pipeline, trial, log);
   const uint64_t seed = static_cast<uint64_t>(pipeline.run.integer("seed"));
@@ -403,10 +434,11 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
   report.notes = data.notes;
   std::shared_ptr<Model> model;
   if (find_another_iterations(pipeline) > 0) {
-    model = find_another(pipeline, registry, trial, data, shape_source, ctx, options, report);
+    model =
+        find_another(pipeline, registry, trial, data, shape_source, ctx, options, shard, report);
   } else {
     ModelRun run = train_and_evaluate(pipeline, registry, data, shape_source, ctx,
-                                      detail::stream_seed(seed, "init", trial), log);
+                                      detail::stream_seed(seed, "init", trial), log, shard);
     model = run.model;
     report.trained = run.trained;
     report.training = run.training;
@@ -438,6 +470,39 @@ std::vector<MetricSummary> aggregate_trials(const std::vector<TrialReport>& tria
   return all;
 }
 
+/// One trial of one pipeline of a run.
+struct Job {
+  size_t pipeline;
+  int64_t trial;
+};
+
+/// What [run] parallel asks for, "auto" decided: jobs over ranks when there are enough of them.
+std::string parallelism(const Pipeline& pipeline, size_t jobs, const Cluster& cluster) {
+  const std::string asked = pipeline.run.string("parallel");
+  if (asked != "auto") return asked;
+  return static_cast<int64_t>(jobs) >= cluster.size() ? "trials" : "points";
+}
+
+/// Every rank's trial reports on rank 0, each pipeline's in trial order; none elsewhere.
+std::vector<std::vector<TrialReport>> gather_trials(
+    Cluster& cluster, const std::vector<std::vector<TrialReport>>& mine) {
+  std::vector<TaggedTrial> tagged;
+  for (size_t p = 0; p < mine.size(); ++p) {
+    for (const TrialReport& trial : mine[p]) tagged.push_back({static_cast<int64_t>(p), trial});
+  }
+  std::vector<std::vector<TrialReport>> gathered(mine.size());
+  for (const std::string& bytes : cluster.gather(encode_trials(tagged))) {
+    for (TaggedTrial& trial : decode_trials(bytes)) {
+      gathered.at(trial.pipeline).push_back(std::move(trial.report));
+    }
+  }
+  for (auto& trials : gathered) {
+    std::sort(trials.begin(), trials.end(),
+              [](const TrialReport& a, const TrialReport& b) { return a.trial < b.trial; });
+  }
+  return gathered;
+}
+
 }  // namespace
 
 std::vector<MetricSummary> summarize(const std::string& metric, const torch::Tensor& values) {
@@ -456,19 +521,48 @@ std::vector<MetricSummary> summarize(const std::string& metric, const torch::Ten
 
 RunReport run_pipeline(const Pipeline& pipeline, const Registry& registry,
                        const RunOptions& options) {
-  const int64_t threads = pipeline.run.integer("threads");
+  return run_pipelines({pipeline}, registry, options, {options.output}).front();
+}
+
+std::vector<RunReport> run_pipelines(const std::vector<Pipeline>& pipelines,
+                                     const Registry& registry, const RunOptions& options,
+                                     const std::vector<std::string>& outputs) {
+  const int64_t threads = pipelines.front().run.integer("threads");
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
-  RunReport report;
-  const int64_t trials = pipeline.run.integer("trials");
-  if (!options.output.empty() && find_another_iterations(pipeline) > 0) {
-    begin_find_another_output(options.output);
+  std::vector<Job> jobs;
+  for (size_t p = 0; p < pipelines.size(); ++p) {
+    for (int64_t trial = 0; trial < pipelines[p].run.integer("trials"); ++trial) {
+      jobs.push_back({p, trial});
+    }
   }
-  for (int64_t trial = 0; trial < trials; ++trial) {
-    if (options.log) *options.log << "trial " << trial + 1 << "/" << trials << '\n';
-    report.trials.push_back(run_trial(pipeline, registry, trial, options));
+  Cluster* cluster = options.cluster;
+  const bool trials_over_ranks =
+      cluster != nullptr && parallelism(pipelines.front(), jobs.size(), *cluster) == "trials";
+  RunOptions job_options = options;
+  std::vector<std::vector<TrialReport>> trials(pipelines.size());
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (trials_over_ranks && static_cast<int64_t>(j % cluster->size()) != cluster->rank()) continue;
+    const auto [p, trial] = jobs[j];
+    job_options.output = cluster == nullptr ? outputs.at(p) : "";  // rank 0 writes at the end
+    if (options.log) {
+      *options.log << (pipelines.size() > 1 ? "sweep point " + std::to_string(p) + ", " : "")
+                   << "trial " << trial + 1 << "/" << pipelines[p].run.integer("trials") << '\n';
+    }
+    if (cluster == nullptr && trial == 0 && !job_options.output.empty() &&
+        find_another_iterations(pipelines[p]) > 0) {
+      begin_find_another_output(job_options.output);
+    }
+    trials[p].push_back(run_trial(pipelines[p], registry, trial, job_options,
+                                  trials_over_ranks ? nullptr : cluster));
   }
-  report.aggregate = aggregate_trials(report.trials);
-  return report;
+  if (trials_over_ranks) trials = gather_trials(*cluster, trials);
+  std::vector<RunReport> reports(pipelines.size());
+  if (cluster != nullptr && cluster->rank() != 0) return reports;
+  for (size_t p = 0; p < pipelines.size(); ++p) {
+    reports[p].trials = std::move(trials[p]);
+    reports[p].aggregate = aggregate_trials(reports[p].trials);
+  }
+  return reports;
 }
 
 }  // namespace xreg

@@ -41,6 +41,10 @@ void prepare_output_folder(const std::string& folder);
 void write_report(const Pipeline& pipeline, const Registry& registry, const RunReport& report,
                   const std::string& folder);
 
+/// Marks the run in `folder` failed: removes `run.complete`, writes `run.failed` with `reason`.
+/// Best effort (nothing is written when the folder is unusable); never throws.
+void mark_run_failed(const std::string& folder, const std::string& reason) noexcept;
+
 /// Readies `folder` for a run that writes find-another-explanation files while it goes: removes
 /// `run.complete` (the folder stops reading as a result) and an earlier run's find_another/.
 void begin_find_another_output(const std::string& folder);

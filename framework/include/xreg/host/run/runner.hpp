@@ -13,6 +13,8 @@
 
 namespace xreg {
 
+class Cluster;
+
 /// One metric's summary over points (a trial) or over trials (the aggregate).
 struct MetricSummary {
   std::string metric;   ///< "mse", or "<explainer>/<metric>" for explanation metrics
@@ -20,6 +22,12 @@ struct MetricSummary {
   double mean = 0.0;
   double sd = 0.0;    ///< sample standard deviation (n - 1); 0 for n = 1
   int64_t count = 0;  ///< points (trial) or trials (aggregate)
+};
+
+/// One find-another-explanation iteration's results, as its files hold them (report.hpp).
+struct FindAnotherIteration {
+  std::vector<MetricSummary> metrics;  ///< its model's rows, without the "iteration-<t>/" prefix
+  torch::Tensor mask;                  ///< A_t+1, uint8 of the training inputs' shape
 };
 
 struct TrialReport {
@@ -31,6 +39,7 @@ struct TrialReport {
   std::vector<MetricSummary> metrics;
   std::vector<std::string> notes;  ///< data remarks, calibrated weights
   ConceptFigures concepts;         ///< a self-explaining model's learned concepts, if any
+  std::vector<FindAnotherIteration> find_another;  ///< with [find_another]: each iteration
 };
 
 struct RunReport {
@@ -40,6 +49,8 @@ struct RunReport {
 
 struct RunOptions {
   std::ostream* log = nullptr;  ///< progress lines; nullptr: silent
+  /// The processes of a multi-process run (nullptr: this one alone); see run_pipelines.
+  Cluster* cluster = nullptr;
   /// The run's output folder, for the files a run writes while it goes ([find_another]'s
   /// per-iteration files, see report.hpp); empty: none are written.
   std::string output;
@@ -49,6 +60,20 @@ struct RunOptions {
 /// configuration as ConfigError.
 RunReport run_pipeline(const Pipeline& pipeline, const Registry& registry,
                        const RunOptions& options = {});
+
+/// Runs every trial of each of `pipelines` (the points of a sweep), pipeline i writing the
+/// files it writes while it goes into `outputs[i]` (empty: none). With options.cluster, the
+/// work is spread over the ranks as the first pipeline's [run] parallel says:
+///   "trials": each (pipeline, trial) a job, job j on rank j mod size; each trial's report goes
+///             to rank 0, which writes the files the trials would have written as they went;
+///   "points": every rank trains every trial's model; each explains and scores a contiguous
+///             block of the test points' global indices and rank 0 gathers the per-point values;
+///   "auto":   "trials" when there are at least as many jobs as ranks, else "points".
+/// Either way rank 0's reports hold what one process computes, bit for bit (a point's result
+/// depends only on the seed, its stream and its global index); the other ranks' are empty.
+std::vector<RunReport> run_pipelines(const std::vector<Pipeline>& pipelines,
+                                     const Registry& registry, const RunOptions& options,
+                                     const std::vector<std::string>& outputs);
 
 /// Mean and sample SD of each column of per-point values [N] or [N, k].
 std::vector<MetricSummary> summarize(const std::string& metric, const torch::Tensor& values);

@@ -1,0 +1,232 @@
+// Multi-process runs on loopback, started as torchrun starts them (RANK, WORLD_SIZE,
+// MASTER_ADDR, MASTER_PORT): results identical to one process, and the faults a cluster has.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "scratch_files.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path scratch() {
+  static const fs::path dir = xreg::testing::scratch_folder("xreg_cluster_test");
+  return dir;
+}
+
+using xreg::testing::slurp;
+
+/// A port the kernel just handed out, so free unless another process takes it meanwhile.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string write_pipeline(const std::string& name, const std::string& text) {
+  const auto path = scratch() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+/// What each rank of a run printed and returned.
+struct Ranks {
+  std::vector<int> codes;
+  std::vector<std::string> out, err;
+  double seconds = 0;
+};
+
+/// Starts ranks `started` (default: all) of a `world`-process `xreg run FILE --output OUTPUT`
+/// (`extra[r]` appended to rank r's arguments) with torchrun's variables, runs the shell command
+/// `meanwhile` (rank r's process id is in OUTPUT.r.pid), and waits for all of them.
+Ranks run_ranks(int world, const std::string& file, const std::string& output,
+                const std::vector<std::string>& extra = {}, const std::string& meanwhile = "",
+                std::vector<int> started = {}) {
+  const int port = free_port();
+  if (started.empty()) {
+    for (int rank = 0; rank < world; ++rank) started.push_back(rank);
+  }
+  std::string command = "cd '" + scratch().string() + "' && { ";
+  for (int rank : started) {
+    const std::string tag = output + "." + std::to_string(rank);
+    command += "( env -u XREG_PLUGIN_PATH RANK=" + std::to_string(rank) +
+               " WORLD_SIZE=" + std::to_string(world) + " LOCAL_RANK=" + std::to_string(rank) +
+               " MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) +
+               " '" XREG_APP "' run '" + file + "' --output '" + output + "' " +
+               (rank < static_cast<int>(extra.size()) ? extra[rank] : "") + " >'" + tag +
+               ".out' 2>'" + tag + ".err' & echo $! >'" + tag + ".pid'; wait $!; echo $? >'" + tag +
+               ".rc' ) & ";
+  }
+  command += meanwhile + " wait; }";
+  const auto start = std::chrono::steady_clock::now();
+  std::system(command.c_str());
+  Ranks ranks;
+  ranks.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int rank : started) {
+    const fs::path tag = scratch() / (output + "." + std::to_string(rank));
+    const std::string code = slurp(tag.string() + ".rc");
+    ranks.codes.push_back(code.empty() ? -1 : std::stoi(code));
+    ranks.out.push_back(slurp(tag.string() + ".out"));
+    ranks.err.push_back(slurp(tag.string() + ".err"));
+  }
+  return ranks;
+}
+
+/// One process, as a user runs it without a launcher.
+int run_alone(const std::string& file, const std::string& output) {
+  const std::string command = "cd '" + scratch().string() +
+                              "' && env -u XREG_PLUGIN_PATH '" XREG_APP "' run '" + file +
+                              "' --output '" + output + "' --quiet >/dev/null";
+  return WEXITSTATUS(std::system(command.c_str()));
+}
+
+std::string all_of(const Ranks& ranks) {
+  std::string text;
+  for (size_t r = 0; r < ranks.err.size(); ++r) {
+    text += "rank " + std::to_string(r) + " (exit " + std::to_string(ranks.codes[r]) +
+            "): " + ranks.err[r] + "\n";
+  }
+  return text;
+}
+
+/// Friedman #1, a small MLP, LIME scored by point fidelity and MSE: every result a per-point
+/// value that depends on the seed, its stream and the point's global index.
+std::string explained_pipeline(const std::string& parallel, int trials, int timeout = 60) {
+  return "[run]\ntrials = " + std::to_string(trials) + "\nparallel = \"" + parallel +
+         "\"\ntimeout = " + std::to_string(timeout) + "\n" + R"(
+[data]
+format = "builtin"
+samples = 150
+
+[model]
+plugin = "mlp"
+hidden = [8]
+
+[train]
+max_epochs = 4
+
+[[explainer]]
+plugin = "lime"
+samples = 50
+
+[[metric]]
+plugin = "mse"
+
+[[metric]]
+plugin = "point_fidelity"
+)";
+}
+
+void expect_same_files(const std::string& one, const std::string& many,
+                       const std::vector<std::string>& files) {
+  for (const std::string& file : files) {
+    const std::string alone = slurp(scratch() / one / file);
+    EXPECT_FALSE(alone.empty()) << file;
+    EXPECT_EQ(slurp(scratch() / many / file), alone) << file;
+  }
+}
+
+TEST(Cluster, ShardedEvaluationOnTwoAndThreeProcessesWritesWhatOneProcessWrites) {
+  const auto file = write_pipeline("points.toml", explained_pipeline("points", 1));
+  ASSERT_EQ(run_alone(file, "points_1"), 0);
+  for (int world : {2, 3}) {
+    const std::string output = "points_" + std::to_string(world);
+    const Ranks ranks = run_ranks(world, file, output);
+    for (int rank = 0; rank < world; ++rank) ASSERT_EQ(ranks.codes[rank], 0) << all_of(ranks);
+    expect_same_files("points_1", output, {"metrics.csv", "metrics_trials.csv"});
+    EXPECT_NE(ranks.out[0].find("lime/point_fidelity"), std::string::npos) << ranks.out[0];
+    EXPECT_EQ(ranks.out[1], "") << "only rank 0 prints the table";
+  }
+}
+
+TEST(Cluster, TrialsOverRanksGiveTheTableOfOneProcess) {
+  const auto file = write_pipeline("trials.toml", explained_pipeline("trials", 3));
+  ASSERT_EQ(run_alone(file, "trials_1"), 0);
+  const Ranks ranks = run_ranks(2, file, "trials_2", {"", "--set run.threads=1"});
+  ASSERT_EQ(ranks.codes, (std::vector<int>{2, 2})) << "--set differs: " << all_of(ranks);
+  EXPECT_NE(ranks.err[0].find("rank 1 was given a different pipeline than rank 0"),
+            std::string::npos)
+      << all_of(ranks);
+  const Ranks same = run_ranks(2, file, "trials_2");
+  ASSERT_EQ(same.codes, (std::vector<int>{0, 0})) << all_of(same);
+  expect_same_files("trials_1", "trials_2", {"metrics.csv", "metrics_trials.csv"});
+}
+
+TEST(Cluster, ASweepOfThreePointsAndTwoTrialsOverTwoRanksIsOneProcesssSweep) {
+  const auto file = write_pipeline("sweep.toml", explained_pipeline("auto", 2) +
+                                                     "\n[sweep]\n\"train.lr\" = [0.001, 0.01, "
+                                                     "0.1]\n");
+  ASSERT_EQ(run_alone(file, "sweep_1"), 0);
+  const Ranks ranks = run_ranks(2, file, "sweep_2");
+  ASSERT_EQ(ranks.codes, (std::vector<int>{0, 0})) << all_of(ranks);
+  expect_same_files("sweep_1", "sweep_2", {"sweep.csv", "points/2/metrics_trials.csv"});
+  EXPECT_NE(ranks.err[1].find("[rank 1] sweep point"), std::string::npos) << ranks.err[1];
+}
+
+/// Training that runs until the process is stopped, with a 3 s timeout.
+const char* kEndlessTraining = R"([run]
+timeout = 3
+parallel = "points"
+
+[data]
+format = "builtin"
+samples = 2000
+
+[model]
+plugin = "mlp"
+hidden = [32]
+
+[train]
+max_epochs = 0
+min_epochs = 100000
+
+[[metric]]
+plugin = "mse"
+)";
+
+TEST(Cluster, ARankKilledMidRunStopsTheOthersWithinTheTimeoutNamingIt) {
+  const auto file = write_pipeline("long.toml", kEndlessTraining);
+  const Ranks ranks = run_ranks(2, file, "killed", {}, "sleep 4; kill -9 $(cat killed.1.pid);");
+  EXPECT_EQ(ranks.codes[0], 1) << all_of(ranks);
+  EXPECT_LT(ranks.seconds, 4 + 3 + 10) << all_of(ranks);
+  EXPECT_NE(ranks.err[0].find("[rank 0] lost rank 1: no heartbeat for 3"), std::string::npos)
+      << all_of(ranks);
+  EXPECT_FALSE(fs::exists(scratch() / "killed" / "run.complete"));
+  EXPECT_NE(slurp(scratch() / "killed" / "run.failed").find("lost rank 1"), std::string::npos);
+  EXPECT_EQ(ranks.out[0], "") << "no results table for a failed run";
+}
+
+TEST(Cluster, LosingRankZeroAndItsStoreStopsTheOthersNamingIt) {
+  const auto file = write_pipeline("long0.toml", kEndlessTraining);
+  const Ranks ranks = run_ranks(2, file, "killed0", {}, "sleep 4; kill -9 $(cat killed0.0.pid);");
+  EXPECT_EQ(ranks.codes[1], 1) << all_of(ranks);
+  EXPECT_LT(ranks.seconds, 4 + 3 + 10) << all_of(ranks);
+  EXPECT_NE(ranks.err[1].find("[rank 1] lost rank 0"), std::string::npos) << all_of(ranks);
+}
+
+TEST(Cluster, ARankAloneAtTheRendezvousGivesUpAfterTheTimeoutNamingTheAddress) {
+  const auto file = write_pipeline("alone.toml", explained_pipeline("auto", 1, /*timeout=*/2));
+  const Ranks ranks = run_ranks(2, file, "alone", {}, "", {1});
+  EXPECT_EQ(ranks.codes[0], 1) << all_of(ranks);
+  EXPECT_LT(ranks.seconds, 20);
+  EXPECT_NE(ranks.err[0].find("xreg: rendezvous at 127.0.0.1:"), std::string::npos) << ranks.err[0];
+  EXPECT_NE(ranks.err[0].find("rank 1 of 2 waited 2"), std::string::npos) << ranks.err[0];
+}
+
+}  // namespace
