@@ -125,6 +125,10 @@ TEST(App, RunsAPipelineAndWritesItsResults) {
   EXPECT_NE(run.out.find("mse"), std::string::npos);
   EXPECT_TRUE(fs::exists(scratch() / "out" / "metrics.json"));
   EXPECT_TRUE(fs::exists(scratch() / "out" / "pipeline.resolved.toml"));
+  const std::string points = slurp(scratch() / "out" / "metrics_points.csv");
+  EXPECT_EQ(lines(points), 1 + 30) << "a row per test point (120 rows, a quarter for test)";
+  EXPECT_EQ(points.substr(0, points.find('\n')), "trial,metric,output,point,value");
+  EXPECT_EQ(points.find("\n0,mse,,29,"), points.rfind('\n', points.size() - 2)) << points;
   EXPECT_EQ(xreg("validate '" + file + "'").code, 0);
   const auto printed = xreg("validate '" + file + "' --print --set train.lr=0.05");
   EXPECT_NE(printed.out.find("lr = 0.05"), std::string::npos) << printed.out;

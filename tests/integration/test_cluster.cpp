@@ -149,7 +149,8 @@ TEST(Cluster, ShardedEvaluationOnTwoAndThreeProcessesWritesWhatOneProcessWrites)
     const std::string output = "points_" + std::to_string(world);
     const Ranks ranks = run_ranks(world, file, output);
     for (int rank = 0; rank < world; ++rank) ASSERT_EQ(ranks.codes[rank], 0) << all_of(ranks);
-    expect_same_files("points_1", output, {"metrics.csv", "metrics_trials.csv"});
+    expect_same_files("points_1", output,
+                      {"metrics.csv", "metrics_trials.csv", "metrics_points.csv"});
     EXPECT_NE(ranks.out[0].find("lime/point_fidelity"), std::string::npos) << ranks.out[0];
     EXPECT_EQ(ranks.out[1], "") << "only rank 0 prints the table";
   }
@@ -165,7 +166,8 @@ TEST(Cluster, TrialsOverRanksGiveTheTableOfOneProcess) {
       << all_of(ranks);
   const Ranks same = run_ranks(2, file, "trials_2");
   ASSERT_EQ(same.codes, (std::vector<int>{0, 0})) << all_of(same);
-  expect_same_files("trials_1", "trials_2", {"metrics.csv", "metrics_trials.csv"});
+  expect_same_files("trials_1", "trials_2",
+                    {"metrics.csv", "metrics_trials.csv", "metrics_points.csv"});
 }
 
 TEST(Cluster, ASweepOfThreePointsAndTwoTrialsOverTwoRanksIsOneProcesssSweep) {

@@ -87,6 +87,15 @@ ConceptFigures concepts_of(const IValue& value) {
   return c;
 }
 
+IValue point_values_value(const PointValues& p) {
+  return tuple({p.metric, tensor_value(p.index), tensor_value(p.values)});
+}
+
+PointValues point_values_of(const IValue& value) {
+  const std::vector<IValue> f = items_of(value);
+  return {f[0].toStringRef(), tensor_of(f[1]), tensor_of(f[2])};
+}
+
 IValue iteration_value(const FindAnotherIteration& i) {
   return tuple({summaries_value(i.metrics), tensor_value(i.mask)});
 }
@@ -110,7 +119,8 @@ IValue trial_value(const TaggedTrial& tagged) {
   return tuple({tagged.pipeline, r.trial, r.trained, training_value(r.training),
                 summaries_value(r.metrics),
                 list_value(r.notes, [](const std::string& n) { return IValue(n); }),
-                concepts_value(r.concepts), list_value(r.find_another, iteration_value)});
+                concepts_value(r.concepts), list_value(r.find_another, iteration_value),
+                list_value(r.points, point_values_value)});
 }
 
 TaggedTrial trial_of(const IValue& value) {
@@ -125,6 +135,7 @@ TaggedTrial trial_of(const IValue& value) {
   r.notes = list_of(f.at(5), [](const IValue& n) { return n.toStringRef(); });
   r.concepts = concepts_of(f.at(6));
   r.find_another = list_of(f.at(7), iteration_of);
+  r.points = list_of(f.at(8), point_values_of);
   return tagged;
 }
 

@@ -75,6 +75,26 @@ std::string trials_csv(const RunReport& report) {
   return csv;
 }
 
+/// One row per trial, metric, output and test point: the values the trials' rows summarize.
+std::string points_csv(const RunReport& report) {
+  std::string csv = "trial,metric,output,point,value\n";
+  for (const auto& trial : report.trials) {
+    for (const PointValues& p : trial.points) {
+      const torch::Tensor values = p.values.dim() == 1 ? p.values.unsqueeze(1) : p.values;
+      const auto v = values.accessor<double, 2>();
+      const auto index = p.index.accessor<int64_t, 1>();
+      const std::string prefix = std::to_string(trial.trial) + "," + csv_field(p.metric) + ",";
+      for (int64_t k = 0; k < v.size(1); ++k) {
+        const std::string output = p.values.dim() == 1 ? "" : std::to_string(k);
+        for (int64_t i = 0; i < v.size(0); ++i) {
+          csv += prefix + output + "," + std::to_string(index[i]) + "," + number(v[i][k]) + "\n";
+        }
+      }
+    }
+  }
+  return csv;
+}
+
 std::string aggregate_csv(const RunReport& report) {
   std::string csv = "metric,output,mean,sd,trials\n";
   for (const auto& m : report.aggregate) {
@@ -245,6 +265,7 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
   write_file_atomically((dir / "plugins.json").string(), plugins_json(pipeline, registry));
   write_file_atomically((dir / "metrics_trials.csv").string(), trials_csv(report));
   write_file_atomically((dir / "metrics.csv").string(), aggregate_csv(report));
+  write_file_atomically((dir / "metrics_points.csv").string(), points_csv(report));
   write_file_atomically((dir / "metrics.json").string(), metrics_json(pipeline, report));
   for (const auto& trial : report.trials) {
     write_concept_figures(folder, trial.trial, trial.concepts);

@@ -198,9 +198,21 @@ torch::Tensor gather_blocks(Cluster* shard, const torch::Tensor& values) {
 
 /// The explanations of the test points (of this rank's block, with a shard) and every metric's
 /// rows. With a shard, rank 0's rows cover every test point; the other ranks' are partial.
+/// The rows of one metric's per-point values over the test points `test`, which `points` keeps
+/// (nullptr: a rank other than 0 of a shard, whose values cover its block only).
+void append_metric(std::vector<MetricSummary>& summaries, std::vector<PointValues>* points,
+                   const std::string& name, const torch::Tensor& values, const Batch& test,
+                   const PluginConfig& slot) {
+  append_rows(summaries, summarize(name, values), slot);
+  if (points == nullptr) return;
+  points->push_back(
+      {name, test.index.to(torch::kCPU), values.detach().to(torch::kCPU, torch::kDouble)});
+}
+
 std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Registry& registry,
                                             Model& model, const SplitData& data, const Context& ctx,
-                                            std::ostream* log, Cluster* shard) {
+                                            std::ostream* log, Cluster* shard,
+                                            std::vector<PointValues>& points) {
   const Dataset& test = data.test;
   if (test.size() == 0)
     throw ConfigError(pipeline.file + ": the data have no test split to evaluate on");
@@ -220,6 +232,7 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
     explained.push_back({slot_label(slot), explainer, std::move(explanation)});
   }
   std::vector<MetricSummary> summaries;
+  std::vector<PointValues>* kept = shard == nullptr || shard->rank() == 0 ? &points : nullptr;
   auto score = [&](Metric& metric, const MetricInput& input, const Context& stage) {
     return gather_blocks(shard, idle ? torch::Tensor() : metric.evaluate(input, stage).values);
   };
@@ -227,7 +240,8 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
     auto metric = create<Metric>(registry, slot);
     if (!slot.scores_explanations) {
       MetricInput input{model, block, test.task, nullptr, nullptr, &data.train};
-      append_rows(summaries, summarize(slot_label(slot), score(*metric, input, ctx)), slot);
+      append_metric(summaries, kept, slot_label(slot), score(*metric, input, ctx), test.points,
+                    slot);
       continue;
     }
     const auto& scored = slot.scored_explainers;
@@ -235,8 +249,8 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
       if (std::find(scored.begin(), scored.end(), e.name) == scored.end()) continue;
       MetricInput input{model, block, test.task, e.explainer.get(), &e.explanation, &data.train};
       const std::string name = e.name + "/" + slot_label(slot);
-      append_rows(summaries, summarize(name, score(*metric, input, with_progress(ctx, log, name))),
-                  slot);
+      append_metric(summaries, kept, name, score(*metric, input, with_progress(ctx, log, name)),
+                    test.points, slot);
     }
   }
   return summaries;
@@ -250,6 +264,7 @@ struct ModelRun {
   TrainResult training;
   std::vector<std::string> notes;
   std::vector<MetricSummary> metrics;
+  std::vector<PointValues> points;
 };
 
 ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
@@ -282,7 +297,7 @@ ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
     }
   }
   model.set_training(false);
-  run.metrics = evaluate_metrics(pipeline, registry, model, data, ctx, log, shard);
+  run.metrics = evaluate_metrics(pipeline, registry, model, data, ctx, log, shard, run.points);
   return run;
 }
 
@@ -356,6 +371,10 @@ void append_iteration(TrialReport& report, int64_t t, const ModelRun& run) {
   for (MetricSummary m : run.metrics) {
     m.metric = label + "/" + m.metric;
     report.metrics.push_back(std::move(m));
+  }
+  for (PointValues p : run.points) {
+    p.metric = label + "/" + p.metric;
+    report.points.push_back(std::move(p));
   }
   report.training = run.training;
   report.trained = true;
@@ -444,6 +463,7 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
     report.training = run.training;
     report.notes.insert(report.notes.end(), run.notes.begin(), run.notes.end());
     report.metrics = std::move(run.metrics);
+    report.points = std::move(run.points);
   }
   report.concepts =
       concept_figures(*model, data.train, data.test, pipeline.run.integer("prototypes"), ctx);

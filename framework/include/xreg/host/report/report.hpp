@@ -8,6 +8,8 @@
 ///   plugins.json            name, kind, version, library and build stamp of each plugin used
 ///   metrics_trials.csv      one row per trial, metric and output
 ///   metrics.csv             one row per metric and output: mean and SD over trials
+///   metrics_points.csv      one row per trial, metric, output and test point (its index in the
+///                           test split): the values behind metrics_trials.csv
 ///   metrics.json            both of the above, and the training record of each trial
 ///   concepts/               a self-explaining model's learned concepts, per trial (concepts.hpp)
 ///   find_another/           [find_another] runs: trial-<t>-iteration-<i>.csv, the metric rows
@@ -67,9 +69,9 @@ std::string sweep_point_folder(const std::string& folder, size_t index);
 /// and an earlier sweep's points/.
 void begin_sweep_output(const std::string& folder);
 
-/// Writes a sweep's sweep.csv and sweep.svg into `folder`, then `run.complete`; each point's own files are
-/// written by write_report into sweep_point_folder(folder, i) first. `reports[i]` is the run of
-/// `points[i]`.
+/// Writes a sweep's sweep.csv and sweep.svg into `folder`, then `run.complete`; each point's own
+/// files are written by write_report into sweep_point_folder(folder, i) first. `reports[i]` is the
+/// run of `points[i]`.
 void write_sweep_report(const std::vector<SweepPoint>& points,
                         const std::vector<RunReport>& reports, const std::string& folder);
 

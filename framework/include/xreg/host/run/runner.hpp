@@ -24,6 +24,14 @@ struct MetricSummary {
   int64_t count = 0;  ///< points (trial) or trials (aggregate)
 };
 
+/// One metric's value at each test point of a trial: what the trial's MetricSummary rows
+/// summarize, kept so that a user can find the worst-explained points.
+struct PointValues {
+  std::string metric;    ///< as MetricSummary::metric
+  torch::Tensor index;   ///< int64 [N]: each point's index in the test split
+  torch::Tensor values;  ///< double [N], or [N, k] for one column per explained output
+};
+
 /// One find-another-explanation iteration's results, as its files hold them (report.hpp).
 struct FindAnotherIteration {
   std::vector<MetricSummary> metrics;  ///< its model's rows, without the "iteration-<t>/" prefix
@@ -37,8 +45,9 @@ struct TrialReport {
   /// With [find_another]: every iteration's rows, named "iteration-<t>/<metric>", and
   /// "iteration-<t>/annotated_fraction"; `training` is then the last iteration's.
   std::vector<MetricSummary> metrics;
-  std::vector<std::string> notes;  ///< data remarks, calibrated weights
-  ConceptFigures concepts;         ///< a self-explaining model's learned concepts, if any
+  std::vector<PointValues> points;  ///< the per-point values behind `metrics`
+  std::vector<std::string> notes;   ///< data remarks, calibrated weights
+  ConceptFigures concepts;          ///< a self-explaining model's learned concepts, if any
   std::vector<FindAnotherIteration> find_another;  ///< with [find_another]: each iteration
 };
 
