@@ -8,6 +8,8 @@
 // A pipeline file with a [sweep] table runs (or validates) every point of its grid.
 //
 // Exit codes: 0 success, 1 a run failed, 2 a usage or configuration error.
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdint>
@@ -41,6 +43,9 @@ namespace {
 constexpr int kSuccess = 0;
 constexpr int kRunFailed = 1;
 constexpr int kUsageError = 2;
+
+/// A terminal's "erase to the end of the line".
+constexpr const char* kClearLine = "\033[K";
 
 const char* kUsage =
     "usage: xreg <command> [options]\n"
@@ -202,9 +207,13 @@ int run_command(const std::vector<std::string>& args) {
   std::unique_ptr<std::ostream> rank_log;
   xreg::RunOptions run_options;
   run_options.cluster = cluster.get();
+  // On a terminal, one process redraws its progress lines in place; each line clears first.
+  const bool terminal = !vm.count("quiet") && !cluster && ::isatty(STDERR_FILENO);
   if (!vm.count("quiet")) {
     if (cluster) rank_log = xreg::prefixed_log(std::cerr, cluster->log_prefix());
-    run_options.log = cluster ? rank_log.get() : &std::cerr;
+    if (terminal) rank_log = xreg::prefixed_log(std::cerr, kClearLine);
+    run_options.log = rank_log ? rank_log.get() : &std::cerr;
+    run_options.redraw_progress = terminal;
   }
   try {
     if (writes) {
@@ -216,6 +225,7 @@ int run_command(const std::vector<std::string>& args) {
       }
     }
     const auto reports = xreg::run_pipelines(pipelines, registry, run_options, outputs);
+    if (terminal) std::cerr << kClearLine << std::flush;  // the last progress line, if open
     if (writes) publish(pipelines, points, reports, registry, output);
   } catch (const std::exception& e) {
     if (cluster) cluster->announce_failure(xreg::first_line(e.what()));

@@ -46,7 +46,7 @@ class PrefixedLines final : public std::streambuf {
     if (c == traits_type::eof()) return traits_type::not_eof(c);
     if (at_line_start_) out_ << prefix_;
     out_.put(static_cast<char>(c));
-    at_line_start_ = c == '\n';
+    at_line_start_ = c == '\n' || c == '\r';  // a progress line redrawn in place starts anew
     if (at_line_start_) out_.flush();
     return c;
   }

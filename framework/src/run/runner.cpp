@@ -58,22 +58,49 @@ Context trial_context(const Pipeline& pipeline, int64_t trial, std::ostream* log
   return ctx;
 }
 
-/// `ctx` whose progress reports go to `log` as "  <stage>: done/total" ("  <stage>: done" when
-/// the total is not known, reported as 0), at most every two seconds and at the end; silent
-/// without a log.
-Context with_progress(const Context& ctx, std::ostream* log, const std::string& stage) {
+/// "1:05" or "2:03:07".
+std::string clock_text(double seconds) {
+  const auto total = static_cast<int64_t>(std::lround(std::max(0.0, seconds)));
+  char text[32];
+  if (total >= 3600) {
+    std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", static_cast<long long>(total / 3600),
+                  static_cast<long long>(total / 60 % 60), static_cast<long long>(total % 60));
+  } else {
+    std::snprintf(text, sizeof text, "%lld:%02lld", static_cast<long long>(total / 60),
+                  static_cast<long long>(total % 60));
+  }
+  return text;
+}
+
+/// `ctx` whose progress reports go to options.log as "  <stage>: done/total (p%, ETA m:ss)"
+/// ("  <stage>: done" when the total is not known, reported as 0): with options.redraw_progress
+/// one line redrawn in place (it ends in a carriage return until the stage is done), otherwise
+/// a line at most every two seconds and at the end; silent without a log.
+Context with_progress(const Context& ctx, const RunOptions& options, const std::string& stage) {
   Context staged = ctx;
+  std::ostream* log = options.log;
   if (log == nullptr) return staged;
   using Clock = std::chrono::steady_clock;
-  auto last = std::make_shared<Clock::time_point>(Clock::now());
-  staged.progress_sink = [log, stage, last](int64_t done, int64_t total) {
+  const auto start = Clock::now();
+  auto last = std::make_shared<Clock::time_point>(start);
+  const bool redraw = options.redraw_progress;
+  const auto interval = redraw ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
+  staged.progress_sink = [log, stage, last, start, redraw, interval](int64_t done, int64_t total) {
     const auto now = Clock::now();
     const bool finished = total > 0 && done >= total;
-    if (!finished && now - *last < std::chrono::seconds(2)) return;
+    if (!finished && now - *last < interval) return;
     *last = now;
     *log << "  " << stage << ": " << done;
-    if (total > 0) *log << "/" << total;
-    *log << '\n';
+    if (total > 0 && done > 0) {
+      const double elapsed = std::chrono::duration<double>(now - start).count();
+      *log << "/" << total << " (" << 100 * done / total << "%, "
+           << (finished ? "took " + clock_text(elapsed)
+                        : "ETA " + clock_text(elapsed / done * (total - done)))
+           << ")";
+    } else if (total > 0) {
+      *log << "/" << total;
+    }
+    *log << (redraw && !finished ? '\r' : '\n') << std::flush;
   };
   return staged;
 }
@@ -211,7 +238,7 @@ void append_metric(std::vector<MetricSummary>& summaries, std::vector<PointValue
 
 std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Registry& registry,
                                             Model& model, const SplitData& data, const Context& ctx,
-                                            std::ostream* log, Cluster* shard,
+                                            const RunOptions& options, Cluster* shard,
                                             std::vector<PointValues>& points) {
   const Dataset& test = data.test;
   if (test.size() == 0)
@@ -226,7 +253,7 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   std::vector<Explained> explained;
   for (const auto& slot : pipeline.explainers) {
     auto explainer = create<Explainer>(registry, slot);
-    const Context stage = with_progress(ctx, log, "explainer " + slot_label(slot));
+    const Context stage = with_progress(ctx, options, "explainer " + slot_label(slot));
     explainer->fit(model, data.train, data.val, stage);
     Explanation explanation = idle ? Explanation{} : explainer->explain(model, block, stage);
     explained.push_back({slot_label(slot), explainer, std::move(explanation)});
@@ -249,7 +276,7 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
       if (std::find(scored.begin(), scored.end(), e.name) == scored.end()) continue;
       MetricInput input{model, block, test.task, e.explainer.get(), &e.explanation, &data.train};
       const std::string name = e.name + "/" + slot_label(slot);
-      append_metric(summaries, kept, name, score(*metric, input, with_progress(ctx, log, name)),
+      append_metric(summaries, kept, name, score(*metric, input, with_progress(ctx, options, name)),
                     test.points, slot);
     }
   }
@@ -269,7 +296,7 @@ struct ModelRun {
 
 ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
                             const SplitData& data, const Dataset& shape_source, const Context& ctx,
-                            uint64_t init_seed, std::ostream* log, Cluster* shard) {
+                            uint64_t init_seed, const RunOptions& options, Cluster* shard) {
   ModelRun run;
   torch::manual_seed(init_seed);
   run.model = create<Model>(registry, pipeline.model);
@@ -284,7 +311,7 @@ ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
     check_training_pass(pipeline, data.train, ctx);
     check_regularizers(pipeline, regularizers, model, data.train, ctx);
     run.training = train_model(model, regularizers, data.train, data.val, pipeline.train,
-                               with_progress(ctx, log, "training epochs"));
+                               with_progress(ctx, options, "training epochs"));
     run.trained = true;
     if (run.training.stopped_by_cap) {
       run.notes.push_back("training stopped at max_epochs = " +
@@ -297,7 +324,7 @@ ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
     }
   }
   model.set_training(false);
-  run.metrics = evaluate_metrics(pipeline, registry, model, data, ctx, log, shard, run.points);
+  run.metrics = evaluate_metrics(pipeline, registry, model, data, ctx, options, shard, run.points);
   return run;
 }
 
@@ -412,7 +439,7 @@ std::shared_ptr<Model> find_another(const Pipeline& pipeline, const Registry& re
     const uint64_t init = i == 0 ? detail::stream_seed(seed, "init", trial)
                                  : detail::stream_seed(seed, "find_another/init", trial, i);
     ModelRun run =
-        train_and_evaluate(pipeline, registry, data, shape_source, ctx, init, options.log, shard);
+        train_and_evaluate(pipeline, registry, data, shape_source, ctx, init, options, shard);
     if (!run.trained) {
       throw ConfigError(pipeline.model.where +
                         ": [find_another] trains a model per iteration, but model '" +
@@ -457,7 +484,7 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
         find_another(pipeline, registry, trial, data, shape_source, ctx, options, shard, report);
   } else {
     ModelRun run = train_and_evaluate(pipeline, registry, data, shape_source, ctx,
-                                      detail::stream_seed(seed, "init", trial), log, shard);
+                                      detail::stream_seed(seed, "init", trial), options, shard);
     model = run.model;
     report.trained = run.trained;
     report.training = run.training;

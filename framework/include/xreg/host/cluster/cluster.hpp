@@ -63,8 +63,9 @@ class Cluster {
   std::unique_ptr<Impl> impl_;
 };
 
-/// A stream that writes to `out` with `prefix` at the start of every line ("[rank 1] "): the
-/// log of one rank of a run. `out` must outlive it.
+/// A stream that writes to `out` with `prefix` at the start of every line, after a newline or a
+/// carriage return: "[rank 1] ", the log of one rank of a run, or a terminal's clear-to-end-of-
+/// line, so that a line redrawn in place leaves nothing behind. `out` must outlive it.
 std::unique_ptr<std::ostream> prefixed_log(std::ostream& out, const std::string& prefix);
 
 }  // namespace xreg

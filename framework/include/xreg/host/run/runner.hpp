@@ -58,6 +58,8 @@ struct RunReport {
 
 struct RunOptions {
   std::ostream* log = nullptr;  ///< progress lines; nullptr: silent
+  /// Redraw a stage's progress line in place (a terminal) instead of one line per update.
+  bool redraw_progress = false;
   /// The processes of a multi-process run (nullptr: this one alone); see run_pipelines.
   Cluster* cluster = nullptr;
   /// The run's output folder, for the files a run writes while it goes ([find_another]'s
