@@ -9,6 +9,8 @@
 #include <mutex>
 #include <streambuf>
 #include <thread>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "xreg/host/errors.hpp"
@@ -92,6 +94,20 @@ struct Cluster::Impl {
   std::mutex wake_lock;
   std::condition_variable wake;
   std::thread watch_thread;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;  ///< connected by the first sum()
+
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> connect_group() const {
+    auto options = c10d::ProcessGroupGloo::Options::create();
+    const bool loopback =
+        launch.master_addr.rfind("127.", 0) == 0 || launch.master_addr == "localhost";
+    options->devices.push_back(loopback
+                                   ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                   : c10d::ProcessGroupGloo::createDefaultDevice());
+    options->timeout = timeout;
+    auto prefixed = c10::make_intrusive<c10d::PrefixStore>("gloo", store);
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, launch.rank, launch.world_size,
+                                                       options);
+  }
 
   std::string address() const {
     return launch.master_addr + ":" + std::to_string(launch.master_port);
@@ -254,6 +270,20 @@ std::vector<std::string> Cluster::gather(const std::string& bytes) {
     impl_->store->deleteKey(key + std::to_string(other));
   }
   return all;
+}
+
+void Cluster::sum(std::vector<torch::Tensor>& tensors) {
+  if (!impl_->group) impl_->group = impl_->connect_group();
+  std::vector<torch::Tensor> flat;
+  for (const torch::Tensor& tensor : tensors) flat.push_back(tensor.detach().reshape({-1}));
+  std::vector<at::Tensor> buffer{torch::cat(flat)};
+  impl_->group->allreduce(buffer)->wait();
+  int64_t offset = 0;
+  for (torch::Tensor& tensor : tensors) {
+    const int64_t n = tensor.numel();
+    tensor.detach().copy_(buffer[0].slice(0, offset, offset + n).view(tensor.sizes()));
+    offset += n;
+  }
 }
 
 void Cluster::announce_failure(const std::string& message) noexcept {

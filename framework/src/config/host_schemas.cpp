@@ -38,10 +38,12 @@ constexpr xreg_param_spec kRunSpecs[] = {
     param::string("parallel", "\"auto\"",
                   "How a multi-process run (torchrun, srun, mpirun) spreads its work: trials (each "
                   "trial of each sweep point a job, jobs dealt round the ranks), points (every "
-                  "rank trains; each explains and scores a block of the test points), or auto "
-                  "(trials when there are at least as many jobs as ranks, else points). Results "
-                  "are those of one process either way.",
-                  "auto|trials|points"),
+                  "rank trains; each explains and scores a block of the test points), data (as "
+                  "points, and the ranks train together: each step's minibatch split over them, "
+                  "gradients summed), or auto (trials when there are at least as many jobs as "
+                  "ranks, else points). trials and points give one process's results bit for "
+                  "bit; data gives them up to the order of float summation in training.",
+                  "auto|trials|points|data"),
     param::integer("timeout", "300",
                    "Seconds a multi-process run waits for every rank to join, and for a silent "
                    "rank before it names it lost and stops.")

@@ -171,11 +171,48 @@ void restore(Model& model, const std::vector<torch::Tensor>& saved) {
   for (size_t i = 0; i < state.size(); ++i) state[i].copy_(saved[i]);
 }
 
+/// The training loss of one step on `batch`: the model's loss and the weighted penalties, or with
+/// `parallel` this rank's part of them (DataParallel).
+torch::Tensor step_loss(Model& model, std::vector<WeightedRegularizer>& regularizers,
+                        const Dataset& train, const Batch& batch,
+                        std::vector<BatchStream>& regularization_batches, Reduction reduction,
+                        int64_t step, const Context& ctx, const DataParallel* parallel) {
+  torch::Tensor loss;
+  if (parallel == nullptr) {
+    loss = task_loss(model.forward(batch.x), batch.y, train.task, reduction);
+  } else {
+    const int64_t n = batch.size();
+    const Batch part =
+        batch.slice(n * parallel->rank / parallel->size, n * (parallel->rank + 1) / parallel->size);
+    loss = task_loss(model.forward(part.x), part.y, train.task, Reduction::sum);
+    if (reduction == Reduction::mean) loss = loss / static_cast<double>(n);
+  }
+  for (size_t r = 0; r < regularizers.size(); ++r) {
+    // Every rank draws every regularizer's batch, so that the streams stay in step.
+    const Batch regularization_batch =
+        regularizers[r].on_minibatch ? batch : rows(train, regularization_batches[r].next());
+    if (parallel && static_cast<int64_t>(r) % parallel->size != parallel->rank) continue;
+    loss = loss + regularizers[r].effective_weight *
+                      regularizers[r].regularizer->penalty(model, regularization_batch, step, ctx);
+  }
+  return loss;
+}
+
+/// The gradients of every parameter, zeros where a rank's part of the loss did not reach one.
+std::vector<torch::Tensor> gradients_of(Model& model) {
+  std::vector<torch::Tensor> gradients;
+  for (torch::Tensor& parameter : model.parameters()) {
+    if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
+    gradients.push_back(parameter.grad());
+  }
+  return gradients;
+}
+
 }  // namespace
 
 TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regularizers,
                         const Dataset& train, const Dataset& validation, const Params& settings,
-                        const Context& ctx) {
+                        const Context& ctx, const DataParallel* parallel) {
   const auto start = std::chrono::steady_clock::now();
   const int64_t batch_size = settings.integer("batch_size");
   const int64_t max_epochs = settings.integer("max_epochs");
@@ -219,15 +256,13 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
     for (int64_t s = 0; s < steps_per_epoch; ++s, ++step) {
       optimizer->zero_grad();
       const Batch batch = rows(train, model_batches.next());
-      auto loss = task_loss(model.forward(batch.x), batch.y, train.task, reduction);
-      for (size_t r = 0; r < regularizers.size(); ++r) {
-        const Batch regularization_batch =
-            regularizers[r].on_minibatch ? batch : rows(train, regularization_batches[r].next());
-        loss =
-            loss + regularizers[r].effective_weight *
-                       regularizers[r].regularizer->penalty(model, regularization_batch, step, ctx);
+      step_loss(model, regularizers, train, batch, regularization_batches, reduction, step, ctx,
+                parallel)
+          .backward();
+      if (parallel) {
+        std::vector<torch::Tensor> gradients = gradients_of(model);
+        parallel->sum_gradients(gradients);
       }
-      loss.backward();
       optimizer->step();
     }
     model.set_training(false);

@@ -11,6 +11,8 @@
 ///
 /// Thread safety: one thread calls the methods; the watcher runs on a thread of its own.
 
+#include <torch/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -50,6 +52,11 @@ class Cluster {
   /// Collective (every rank calls it, in the same order): each rank's `bytes`, in rank order, on
   /// rank 0; an empty vector on the others, which do not wait.
   std::vector<std::string> gather(const std::string& bytes);
+
+  /// Collective: replaces each of `tensors` (same shapes and dtype on every rank, on the CPU) by
+  /// its sum over the ranks, the same bits on every rank (Gloo's ring all-reduce). The first
+  /// call connects the ranks' Gloo process group.
+  void sum(std::vector<torch::Tensor>& tensors);
 
   /// Tells the others this rank failed with `message`, so that they stop; never throws.
   void announce_failure(const std::string& message) noexcept;

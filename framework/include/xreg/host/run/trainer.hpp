@@ -3,6 +3,7 @@
 /// stream, Adam or SGD, early stopping on the validation objective with patience, and the
 /// best weights restored at the end (ExpO's protocol, reference protocol §1.2–§1.5).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,11 +68,22 @@ class BatchStream {
   torch::Tensor order_;
 };
 
+/// One process's part of data-parallel training: every rank draws the same minibatch, computes
+/// the loss of its contiguous block of it (scaled so that the ranks' losses sum to the whole
+/// batch's) and the penalties of the regularizers r with r mod size == rank on their whole
+/// batches, then `sum_gradients` sums the parameters' gradients over the ranks in place, so
+/// that every rank takes the step one process takes, up to the order of float summation.
+struct DataParallel {
+  int64_t rank = 0, size = 1;
+  std::function<void(std::vector<torch::Tensor>& gradients)> sum_gradients;
+};
+
 /// Trains `model` on `train` with `settings` (validated against train_schema()), stopping
 /// early on `validation`. Sets each regularizer's effective weight. Reports each finished epoch
-/// through ctx.progress(epochs, max_epochs), with a total of 0 when training has no cap.
+/// through ctx.progress(epochs, max_epochs), with a total of 0 when training has no cap. With
+/// `parallel`, this rank's part of data-parallel training (every rank calls it alike).
 TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regularizers,
                         const Dataset& train, const Dataset& validation, const Params& settings,
-                        const Context& ctx);
+                        const Context& ctx, const DataParallel* parallel = nullptr);
 
 }  // namespace xreg
