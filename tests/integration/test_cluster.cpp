@@ -157,6 +157,19 @@ TEST(Cluster, ShardedEvaluationOnTwoAndThreeProcessesWritesWhatOneProcessWrites)
   }
 }
 
+TEST(Cluster, OpenMpisMpirunStartsARunAsTorchrunsVariablesDo) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun";
+  const auto file = write_pipeline("mpi.toml", explained_pipeline("points", 1));
+  ASSERT_EQ(run_alone(file, "mpi_1"), 0);
+  const std::string command = "cd '" + scratch().string() +
+                              "' && env -u XREG_PLUGIN_PATH mpirun --allow-run-as-root "
+                              "--oversubscribe -n 2 -x MASTER_PORT=" +
+                              std::to_string(free_port()) + " '" XREG_APP "' run '" + file +
+                              "' --output mpi_2 --quiet >mpi_2.out 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << slurp(scratch() / "mpi_2.out");
+  expect_same_files("mpi_1", "mpi_2", {"metrics.csv", "metrics_points.csv"});
+}
+
 TEST(Cluster, TrialsOverRanksGiveTheTableOfOneProcess) {
   const auto file = write_pipeline("trials.toml", explained_pipeline("trials", 3));
   ASSERT_EQ(run_alone(file, "trials_1"), 0);
