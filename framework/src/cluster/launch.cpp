@@ -1,5 +1,6 @@
 #include "xreg/host/cluster/launch.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -35,11 +36,36 @@ constexpr Variables kLaunchers[] = {
     {"openmpi", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK"},
 };
 
+bool is_number(const std::string& text) {
+  return !text.empty() && text.size() <= 18 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// Whether `ranges`, what stands between a node list's brackets, reads like "01-04,07": numbers
+/// and ascending ranges separated by commas.
+bool valid_ranges(const std::string& ranges) {
+  for (size_t begin = 0;;) {
+    const size_t end = std::min(ranges.find(',', begin), ranges.size());
+    const std::string item = ranges.substr(begin, end - begin);
+    const size_t dash = item.find('-');
+    const std::string low = item.substr(0, dash);
+    const std::string high = dash == std::string::npos ? low : item.substr(dash + 1);
+    if (!is_number(low) || !is_number(high) || std::stoll(low) > std::stoll(high)) return false;
+    if (end == ranges.size()) return true;
+    begin = end + 1;
+  }
+}
+
 std::string rendezvous_host(const std::string& launcher, const EnvironmentReader& getenv) {
-  if (auto address = getenv("MASTER_ADDR")) return *address;
+  if (auto address = getenv("MASTER_ADDR")) {
+    if (address->empty()) {
+      throw ConfigError("environment variable MASTER_ADDR: expected the rendezvous host, found ''");
+    }
+    return *address;
+  }
   if (launcher != "slurm") return "127.0.0.1";
   for (const char* name : {"SLURM_JOB_NODELIST", "SLURM_NODELIST"}) {
-    if (auto nodes = getenv(name)) return first_slurm_host(*nodes);
+    if (auto nodes = getenv(name)) return first_slurm_host(*nodes, name);
   }
   throw ConfigError(
       "environment variable MASTER_ADDR: expected the rendezvous host, or SLURM_JOB_NODELIST "
@@ -48,27 +74,27 @@ std::string rendezvous_host(const std::string& launcher, const EnvironmentReader
 
 }  // namespace
 
-std::string first_slurm_host(const std::string& nodelist) {
-  const auto refuse = [&] {
-    throw ConfigError(
-        "environment variable SLURM_JOB_NODELIST: expected a Slurm node list such "
-        "as node[01-04,07], found '" +
-        nodelist + "'");
-  };
-  const size_t bracket = nodelist.find('[');
-  const size_t comma = nodelist.find(',');
-  if (nodelist.empty() || comma == 0) refuse();
-  if (bracket == std::string::npos || (comma != std::string::npos && comma < bracket)) {
-    return nodelist.substr(0, comma);  // a plain first host
+std::string first_slurm_host(const std::string& nodelist, const std::string& variable) {
+  const ConfigError refusal("environment variable " + variable +
+                            ": expected a Slurm node list such as node[01-04,07],gpu5, found '" +
+                            nodelist + "'");
+  std::string host;
+  // The first host ends at the first comma outside brackets; each bracket gives its first number.
+  for (size_t i = 0; i < nodelist.size() && nodelist[i] != ',';) {
+    if (nodelist[i] == ']') throw refusal;
+    if (nodelist[i] != '[') {
+      host += nodelist[i++];
+      continue;
+    }
+    const size_t close = nodelist.find(']', i);
+    if (close == std::string::npos) throw refusal;
+    const std::string ranges = nodelist.substr(i + 1, close - i - 1);
+    if (!valid_ranges(ranges)) throw refusal;
+    host += ranges.substr(0, ranges.find_first_of(",-"));
+    i = close + 1;
   }
-  const size_t close = nodelist.find(']', bracket);
-  if (close == std::string::npos || close == bracket + 1) refuse();
-  const std::string ranges = nodelist.substr(bracket + 1, close - bracket - 1);
-  const std::string first = ranges.substr(0, ranges.find_first_of(",-"));
-  if (first.empty() || first.find_first_not_of("0123456789") != std::string::npos) refuse();
-  std::string suffix = nodelist.substr(close + 1);
-  suffix = suffix.substr(0, suffix.find(','));
-  return nodelist.substr(0, bracket) + first + suffix;
+  if (host.empty()) throw refusal;
+  return host;
 }
 
 LaunchEnvironment launch_environment(const EnvironmentReader& getenv) {
