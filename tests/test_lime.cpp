@@ -230,3 +230,86 @@ TEST(Lime, MatchesAHandBuiltWeightedRidgeWithLimesKernelOnANonlinearModel) {
 }
 
 }  // namespace
+
+namespace {
+
+/// A model that counts the rows it is asked for: what the forward passes cost.
+class CountingLinearModel final : public xreg::Model {
+ public:
+  explicit CountingLinearModel(xreg::Model& inner) : inner_(inner) {}
+  void build(const xreg::ModelShape&, const xreg::Context&) override {}
+  torch::Tensor forward(const torch::Tensor& x) override {
+    rows += x.size(0);
+    return inner_.forward(x);
+  }
+  std::vector<torch::Tensor> parameters() override { return {}; }
+  std::vector<torch::Tensor> state() override { return {}; }
+  int64_t rows = 0;
+
+ private:
+  xreg::Model& inner_;
+};
+
+xreg::Params shared_params(double alpha) {
+  xreg::Params p = lime_params(alpha);
+  p.set("shared_samples", true);
+  return p;
+}
+
+TEST(LimeSharedSamples, RecoverALinearModelWithOneForwardPassForEveryPoint) {
+  Linear f;
+  CountingLinearModel counted(f.model);
+  auto train = normal_points(300, 4, 1);
+  auto points = normal_points(20, 4, 2).points;
+  auto lime = make_plugin<xreg::Explainer>("lime", shared_params(0.0));
+  xreg::Context ctx;
+  lime->fit(counted, train, train, ctx);
+  auto e = lime->explain(counted, points, ctx);
+  EXPECT_TRUE(torch::allclose(e.coefficients, f.a.expand({20, 2, 4}), 1e-9, 1e-9));
+  EXPECT_TRUE(torch::allclose(e.intercepts, f.b.expand({20, 2}), 1e-9, 1e-9));
+  // 999 shared draws and each point itself, against 20 × 1000 rows without sharing.
+  EXPECT_LE(counted.rows, 2 * (999 + 20)) << "row blocks may pad a pass, never multiply it";
+}
+
+TEST(LimeSharedSamples, EveryPointSeesTheSameDrawsWhateverTheBatching) {
+  xreg::testing::SquaredNormModel f;
+  auto train = normal_points(200, 3, 3);
+  auto test = normal_points(30, 3, 4).points;
+  auto lime = make_plugin<xreg::Explainer>("lime", shared_params(1.0));
+  xreg::Context ctx;
+  ctx.seed = 5;
+  lime->fit(f, train, train, ctx);
+  auto whole = lime->explain(f, test, ctx);
+  auto first = lime->explain(f, test.slice(0, 10), ctx);
+  auto rest = lime->explain(f, test.slice(10, 30), ctx);
+  EXPECT_TRUE(
+      torch::equal(whole.coefficients, torch::cat({first.coefficients, rest.coefficients}, 0)));
+  // Two copies of one point at different global indices share the draws, so the same surrogate;
+  // without sharing each index has draws of its own.
+  xreg::Batch twice = test.slice(0, 2);
+  twice.x = test.x.slice(0, 0, 1).expand({2, 3}).contiguous();
+  auto same = lime->explain(f, twice, ctx);
+  EXPECT_TRUE(torch::equal(same.coefficients[0], same.coefficients[1]));
+  auto own = make_plugin<xreg::Explainer>("lime", lime_params(1.0));
+  own->fit(f, train, train, ctx);
+  auto apart = own->explain(f, twice, ctx);
+  EXPECT_FALSE(torch::equal(apart.coefficients[0], apart.coefficients[1]));
+  // The same distribution: on f = |x|², both fit a slope near the training-distribution
+  // average of the gradient along the kernel-weighted draws, to within sampling noise.
+  EXPECT_LT((same.coefficients[0] - apart.coefficients[0]).abs().max().item<double>(), 0.5);
+}
+
+TEST(LimeSharedSamples, IsRefusedWithGaussianSampling) {
+  xreg::Params p = lime_params(1.0, "gaussian");
+  p.set("shared_samples", true);
+  try {
+    make_plugin<xreg::Explainer>("lime", p);
+    ADD_FAILURE() << "constructed";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("shared_samples = true needs sampling = \"lime\""),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace

@@ -5,6 +5,8 @@
 // sample, kernel sqrt(exp(-D²/w²)) on train-standardized distances with w = 0.75·sqrt(d),
 // Ridge(alpha = 1) on standardized samples, coefficients mapped back to input units.
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "xreg/sdk.hpp"
 
@@ -25,6 +27,12 @@ constexpr xreg_param_spec kParams[] = {
         .non_negative(),
     xreg::param::real("alpha", "1.0", "Ridge penalty of the surrogate on standardized features.")
         .non_negative(),
+    xreg::param::boolean(
+        "shared_samples", "false",
+        "sampling = \"lime\" only: every explained point of a run uses the same seeded draws "
+        "from the training distribution (its own point still first), so one forward pass "
+        "serves them all. Each explanation keeps its distribution; explanations of different "
+        "points become correlated through the shared draws."),
     xreg::param::explained_output(),
 };
 
@@ -43,7 +51,14 @@ class Lime final : public xreg::Explainer {
         sigma_(params.real("sigma")),
         kernel_width_(params.real("kernel_width")),
         alpha_(params.real("alpha")),
-        output_(xreg::output_mode_from_name(params.string("output"))) {}
+        shared_(params.boolean("shared_samples")),
+        output_(xreg::output_mode_from_name(params.string("output"))) {
+    if (shared_ && gaussian_) {
+      throw std::invalid_argument(
+          "lime: shared_samples = true needs sampling = \"lime\": gaussian samples are drawn "
+          "around each point, so no two points can share them");
+    }
+  }
 
   /// The training features' mean and population SD (ddof 0, as scikit-learn's StandardScaler;
   /// a constant feature gets scale 1).
@@ -60,27 +75,68 @@ class Lime final : public xreg::Explainer {
                             const xreg::Context& ctx) override {
     if (!mean_.defined()) throw std::logic_error("lime: explain before fit");
     torch::NoGradGuard black_box;  // no graph through the points, whatever they require
+    const Shared shared = shared_ ? shared_draws(model, points, ctx) : Shared{};
     return xreg::explain_in_chunks(
         points, ctx.rows_per_pass(kWorkingCopies * xreg::values_per_entry(points.x, 1)) / samples_,
-        ctx, [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, ctx); });
+        ctx, [&](const xreg::Batch& chunk) { return explain_chunk(model, chunk, shared, ctx); });
   }
 
  private:
+  /// shared_samples: the m − 1 draws every point shares (standard normal [m − 1, d]) and the
+  /// model's outputs on them [1, m − 1, K], computed once per call of explain.
+  struct Shared {
+    torch::Tensor noise, outputs;
+  };
+
+  Shared shared_draws(xreg::Model& model, const xreg::Batch& points,
+                      const xreg::Context& ctx) const {
+    const auto options = points.x.options();
+    const int64_t d = xreg::values_per_entry(points.x, 1);
+    const auto run = torch::zeros({1}, options.dtype(torch::kLong));  // one stream for the run
+    Shared shared;
+    shared.noise = ctx.normal("lime/shared", run, {samples_ - 1, d}).to(options).squeeze(0);
+    auto z = mean_.to(options) + scale_.to(options) * shared.noise;
+    std::vector<int64_t> shape{1, samples_ - 1};
+    for (int64_t s : points.x.sizes().slice(1)) shape.push_back(s);
+    shared.outputs = xreg::predict_points(model, z.view(shape), run, ctx);
+    return shared;
+  }
+
+  /// The standardized samples [P, m, d] of a chunk's points (centre [P, 1, d]) and the model's
+  /// outputs on them [P, m, K]: own draws, or with `shared` the shared ones after the point.
+  std::pair<torch::Tensor, torch::Tensor> samples_and_outputs(xreg::Model& model,
+                                                              const xreg::Batch& points,
+                                                              const torch::Tensor& centre,
+                                                              const Shared& shared,
+                                                              const xreg::Context& ctx) const {
+    const auto options = points.x.options();
+    const int64_t n = points.size(), d = centre.size(2);
+    torch::Tensor standardized;
+    if (shared.noise.defined()) {
+      standardized =
+          torch::cat({centre, shared.noise.unsqueeze(0).expand({n, samples_ - 1, d})}, 1);
+      auto own = xreg::predict_points(model, points.x.unsqueeze(1), points.index, ctx);
+      return {standardized, torch::cat({own, shared.outputs.expand({n, -1, -1})}, 1)};
+    }
+    auto noise = ctx.normal("lime", points.index, {samples_, d}).to(options);  // [P, m, d]
+    standardized = gaussian_ ? centre + (sigma_ / scale_.to(options)) * noise
+                             : noise.index_put_({torch::indexing::Slice(), 0}, centre.squeeze(1));
+    auto z = mean_.to(options) + scale_.to(options) * standardized;
+    return {standardized,
+            xreg::predict_points(model, z.view(sample_shape(points)), points.index, ctx)};
+  }
+
   /// One batch: all samples of all points through the model in passes, then one batched
   /// weighted ridge. The standardized samples are the standard-normal draws themselves:
   /// lime sampling z = mean + scale·ε gives (z − mean)/scale = ε.
   xreg::Explanation explain_chunk(xreg::Model& model, const xreg::Batch& points,
-                                  const xreg::Context& ctx) const {
+                                  const Shared& shared, const xreg::Context& ctx) const {
     const auto options = points.x.options();
     auto x = points.x.flatten(1);
     auto mean = mean_.to(options), scale = scale_.to(options);
     const int64_t d = x.size(1);
-    auto noise = ctx.normal("lime", points.index, {samples_, d}).to(options);  // [P, m, d]
-    auto centre = ((x - mean) / scale).unsqueeze(1);                           // [P, 1, d]
-    auto standardized = gaussian_
-                            ? centre + (sigma_ / scale) * noise
-                            : noise.index_put_({torch::indexing::Slice(), 0}, centre.squeeze(1));
-    auto z = mean + scale * standardized;
+    auto centre = ((x - mean) / scale).unsqueeze(1);  // [P, 1, d]
+    auto [standardized, outputs] = samples_and_outputs(model, points, centre, shared, ctx);
 
     xreg::Explanation e;
     e.kind = xreg::Explanation::Kind::linear;
@@ -88,8 +144,7 @@ class Lime final : public xreg::Explainer {
     if (output_ == xreg::OutputMode::predicted_class) {
       e.classes = xreg::predicted_classes(model, points, ctx.task, ctx);
     }
-    auto f = xreg::explained_function(model, z.view(sample_shape(points)), points.index, output_,
-                                      ctx.task, e.classes, ctx);
+    auto f = xreg::explained_from_outputs(outputs, output_, ctx.task, e.classes);
 
     const double width = kernel_width_ > 0 ? kernel_width_ : 0.75 * std::sqrt(double(d));
     auto distance2 = (standardized - centre).pow(2).sum(2);       // [P, m]
@@ -118,12 +173,13 @@ class Lime final : public xreg::Explainer {
   int64_t samples_;
   bool gaussian_;
   double sigma_, kernel_width_, alpha_;
+  bool shared_;
   xreg::OutputMode output_;
   torch::Tensor mean_, scale_;
 };
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<Lime>("lime", "1.0.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<Lime>("lime", "1.1.0",
                                       "LIME: weighted ridge surrogates fit on perturbations",
                                       kParams))
