@@ -179,6 +179,25 @@ TEST(Maple, KeepsOnlyTheInformativeFeature) {
   EXPECT_EQ(used.sum().item<int64_t>(), 1) << used;
 }
 
+TEST(Maple, ASingularLocalModelWithoutPenaltyIsRefusedNamingTheRemedy) {
+  FunctionModel first([](const torch::Tensor& x) { return x.narrow(1, 0, 1); });
+  auto train = normal_points(200, 3, 7), validation = normal_points(60, 3, 8);
+  for (auto* split : {&train, &validation}) {  // feature 2 repeats feature 0
+    split->points.x.select(1, 2).copy_(split->points.x.select(1, 0));
+  }
+  xreg::Params params;
+  params.set("regularization", 0.0);
+  auto maple = make_plugin<xreg::Explainer>("maple", params);
+  try {
+    maple->fit(first, train, validation, xreg::Context{});
+    ADD_FAILURE() << "fitted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("set regularization > 0"), std::string::npos) << e.what();
+  }
+  auto penalized = make_plugin<xreg::Explainer>("maple");
+  penalized->fit(first, train, validation, xreg::Context{});  // the default penalty solves it
+}
+
 TEST(Maple, SameExplanationsWhateverTheBatchingAndSameSeed) {
   FunctionModel wavy([](const torch::Tensor& x) {
     return torch::tanh(x.matmul(torch::tensor({0.8, -0.5, 0.3, 1.2}, x.options()))).unsqueeze(1) +

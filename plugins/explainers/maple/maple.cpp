@@ -169,27 +169,52 @@ class Maple final : public xreg::Explainer {
   }
 
   /// The number of leading features whose local models predict the selection targets with the
-  /// smallest squared error (the first on ties), as MAPLE's validation RMSE.
+  /// smallest squared error (the first on ties), as MAPLE's validation RMSE. With the features
+  /// in `order`, the count-c ridge problem of a point is the leading (c+1)×(c+1) block of one
+  /// weighted Gram matrix over [1, all features], so one Gram and one Cholesky factor per point
+  /// serve every c: the factor of a leading block is the leading block of the factor.
   int64_t select_feature_count(const LeafNeighbors& neighbors, const std::vector<int64_t>& order,
                                int64_t column, const torch::Tensor& selection_x,
                                const torch::Tensor& selection_targets,
                                const xreg::Context& ctx) const {
     const int64_t d = static_cast<int64_t>(order.size()), n = selection_x.size(0);
     const int64_t step = points_per_chunk(ctx);
+    const auto ordered = torch::tensor(order, torch::kLong);
+    const auto design = with_intercept(train_x_.index_select(1, ordered));  // [n_train, d+1]
+    auto penalty = torch::full({d + 1}, regularization_, design.options());
+    penalty[0] = 0.0;  // the intercept is free
     std::vector<double> squared_error(d, 0.0);
     for (int64_t begin = 0; begin < n; begin += step) {
       auto x = selection_x.slice(0, begin, std::min(n, begin + step));
       auto target = selection_targets.slice(0, begin, std::min(n, begin + step));
-      auto weights = neighbor_weights(neighbors, x);
+      auto weighted = design.unsqueeze(0) * neighbor_weights(neighbors, x).unsqueeze(2);
+      auto gram = torch::matmul(weighted.transpose(1, 2), design) + torch::diag(penalty);
+      auto moments = torch::matmul(weighted.transpose(1, 2), train_targets_.narrow(1, column, 1));
+      auto [factor, info] = torch::linalg_cholesky_ex(gram);
+      if (info.any().item<bool>()) {
+        throw std::invalid_argument(
+            "maple: a point's local model is singular (collinear features among its forest "
+            "neighbors and no ridge penalty); set regularization > 0");
+      }
+      // Forward substitution is prefix-consistent: the first c+1 entries of L⁻¹m serve count c.
+      auto forward = torch::linalg_solve_triangular(factor, moments, /*upper=*/false);
+      auto query = with_intercept(x.index_select(1, ordered));  // [p, d+1]
       for (int64_t count = 1; count <= d; ++count) {
-        auto retained = leading_features(order, count);
-        auto prediction =
-            predict_at(local_fit(weights, column, retained), x.index_select(1, retained));
-        squared_error[count - 1] += (prediction.squeeze(1) - target).pow(2).sum().item<double>();
+        auto block = factor.narrow(1, 0, count + 1).narrow(2, 0, count + 1);
+        auto solution =
+            torch::linalg_solve_triangular(block.transpose(1, 2), forward.narrow(1, 0, count + 1),
+                                           /*upper=*/true);  // [p, count+1, 1]
+        auto prediction = (query.narrow(1, 0, count + 1) * solution.squeeze(2)).sum(1);
+        squared_error[count - 1] += (prediction - target).pow(2).sum().item<double>();
       }
     }
     return 1 +
            (std::min_element(squared_error.begin(), squared_error.end()) - squared_error.begin());
+  }
+
+  /// [1, x]: x [n, d] with a leading column of ones.
+  static torch::Tensor with_intercept(const torch::Tensor& x) {
+    return torch::cat({torch::ones({x.size(0), 1}, x.options()), x}, 1);
   }
 
   /// The weighted ridge of output `column` on the `retained` training features, one problem
@@ -271,7 +296,7 @@ class Maple final : public xreg::Explainer {
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<Maple>("maple", "1.0.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<Maple>("maple", "1.1.0",
                                        "MAPLE: ridge surrogates weighted by random-forest leaf "
                                        "co-occurrence",
                                        kParams))
