@@ -89,11 +89,11 @@ Ranks run_ranks(int world, const std::string& file, const std::string& output,
   return ranks;
 }
 
-/// One process, as a user runs it without a launcher.
-int run_alone(const std::string& file, const std::string& output) {
+/// One process, as a user runs it without a launcher; `args` appended.
+int run_alone(const std::string& file, const std::string& output, const std::string& args = "") {
   const std::string command = "cd '" + scratch().string() +
                               "' && env -u XREG_PLUGIN_PATH '" XREG_APP "' run '" + file +
-                              "' --output '" + output + "' --quiet >/dev/null";
+                              "' --output '" + output + "' --quiet " + args + " >/dev/null";
   return WEXITSTATUS(std::system(command.c_str()));
 }
 
@@ -154,6 +154,28 @@ TEST(Cluster, ShardedEvaluationOnTwoAndThreeProcessesWritesWhatOneProcessWrites)
                       {"metrics.csv", "metrics_trials.csv", "metrics_points.csv"});
     EXPECT_NE(ranks.out[0].find("lime/point_fidelity"), std::string::npos) << ranks.out[0];
     EXPECT_EQ(ranks.out[1], "") << "only rank 0 prints the table";
+  }
+}
+
+TEST(Threads, OneTwoOrThreeWorkerThreadsWriteTheSameFiles) {
+  const auto file = write_pipeline("threads.toml", explained_pipeline("auto", 2) + R"(
+[[explainer]]
+plugin = "maple"
+
+[[explainer]]
+plugin = "saliency"
+
+[[metric]]
+plugin = "stability"
+)");
+  for (int threads : {1, 2, 3}) {
+    ASSERT_EQ(run_alone(file, "threads_" + std::to_string(threads),
+                        "--set run.threads=" + std::to_string(threads)),
+              0);
+  }
+  for (const char* many : {"threads_2", "threads_3"}) {
+    expect_same_files("threads_1", many,
+                      {"metrics.csv", "metrics_trials.csv", "metrics_points.csv"});
   }
 }
 

@@ -20,7 +20,11 @@ constexpr xreg_param_spec kRunSpecs[] = {
     param::string("device", "\"cpu\"", "LibTorch device to run on, such as cpu or cuda:0."),
     param::string("dtype", "\"float32\"", "Floating-point type of the models and the data.",
                   "float32|float64"),
-    param::integer("threads", "0", "Number of CPU threads LibTorch uses; 0 keeps its default.")
+    param::integer("threads", "0",
+                   "Threads that explain and score blocks of the test points at once; 0: one "
+                   "per core, or OMP_NUM_THREADS when set. Results are the same for any number: "
+                   "each block's work is single-threaded and a point's values depend on its "
+                   "index alone.")
         .non_negative(),
     param::integer("prototypes", "8",
                    "For a model with learned concepts (SENN): how many of the training examples "

@@ -6,11 +6,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <functional>
 #include <iomanip>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <thread>
 
 #include "cluster/wire.hpp"
 #include "xreg/host/cluster/cluster.hpp"
@@ -224,8 +229,6 @@ torch::Tensor gather_blocks(Cluster* shard, const torch::Tensor& values) {
   return torch::cat(parts, 0);
 }
 
-/// The explanations of the test points (of this rank's block, with a shard) and every metric's
-/// rows. With a shard, rank 0's rows cover every test point; the other ranks' are partial.
 /// The rows of one metric's per-point values over the test points `test`, which `points` keeps
 /// (nullptr: a rank other than 0 of a shard, whose values cover its block only).
 void append_metric(std::vector<MetricSummary>& summaries, std::vector<PointValues>* points,
@@ -237,6 +240,105 @@ void append_metric(std::vector<MetricSummary>& summaries, std::vector<PointValue
       {name, test.index.to(torch::kCPU), values.detach().to(torch::kCPU, torch::kDouble)});
 }
 
+/// One column of per-point values a trial reports: a metric slot's, of the model or of one
+/// explainer's explanations.
+struct Scoring {
+  const PluginConfig* slot;
+  std::shared_ptr<Metric> metric;
+  int64_t explainer;  ///< index into the fitted explainers; -1: a metric of the model
+  std::string name;   ///< "mse", "lime/point_fidelity"
+};
+
+struct FittedExplainer {
+  std::string name;
+  std::shared_ptr<Explainer> explainer;
+};
+
+/// Every scoring's per-point values on `points`: each explainer explains them, then each
+/// metric scores the model or the explanations. A point's values depend on its global index
+/// alone, so blocks of points can be scored apart and concatenated.
+std::vector<torch::Tensor> score_points(Model& model, const Batch& points, const SplitData& data,
+                                        const std::vector<FittedExplainer>& explainers,
+                                        const std::vector<Scoring>& scorings,
+                                        const std::function<Context(const std::string&)>& stage) {
+  std::vector<Explanation> explanations;
+  for (const auto& e : explainers) {
+    explanations.push_back(e.explainer->explain(model, points, stage("explainer " + e.name)));
+  }
+  std::vector<torch::Tensor> values;
+  for (const Scoring& s : scorings) {
+    const bool of_model = s.explainer < 0;
+    MetricInput input{model,
+                      points,
+                      data.test.task,
+                      of_model ? nullptr : explainers[s.explainer].explainer.get(),
+                      of_model ? nullptr : &explanations[s.explainer],
+                      &data.train};
+    values.push_back(s.metric->evaluate(input, stage(s.name)).values);
+  }
+  return values;
+}
+
+/// Blocks of points scored in parallel by [run] threads workers (0: as many as the machine has
+/// cores, or OMP_NUM_THREADS when set), at most one per point.
+int64_t worker_count(const Pipeline& pipeline, int64_t points) {
+  int64_t threads = pipeline.run.integer("threads");
+  if (threads == 0) {
+    const char* omp = std::getenv("OMP_NUM_THREADS");
+    threads = omp && std::atoi(omp) > 0 ? std::atoi(omp) : std::thread::hardware_concurrency();
+  }
+  return std::clamp<int64_t>(threads, 1, std::max<int64_t>(points, 1));
+}
+
+/// score_points on `workers` contiguous blocks of `points` at once, each worker within its
+/// share of the memory budget, the blocks' values concatenated in order: the values of one
+/// worker, bit for bit. Progress: one line per finished block.
+std::vector<torch::Tensor> score_in_parallel(Model& model, const Batch& points,
+                                             const SplitData& data,
+                                             const std::vector<FittedExplainer>& explainers,
+                                             const std::vector<Scoring>& scorings,
+                                             const Context& ctx, const RunOptions& options,
+                                             int64_t workers) {
+  Context worker_ctx = ctx;
+  worker_ctx.progress_sink = nullptr;
+  worker_ctx.max_rows_per_pass = std::max<int64_t>(1, ctx.max_rows_per_pass / workers);
+  worker_ctx.max_values_per_pass = std::max<int64_t>(1, ctx.max_values_per_pass / workers);
+  const Context progress = with_progress(ctx, options, "explanations and metrics, blocks");
+  const int64_t n = points.size();
+  std::vector<std::vector<torch::Tensor>> blocks(workers);
+  std::vector<std::exception_ptr> failures(workers);
+  std::mutex done_lock;
+  int64_t done = 0;
+  std::vector<std::thread> threads;
+  for (int64_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      try {
+        const Batch block = points.slice(n * w / workers, n * (w + 1) / workers);
+        blocks[w] = score_points(model, block, data, explainers, scorings,
+                                 [&](const std::string&) { return worker_ctx; });
+        std::lock_guard<std::mutex> lock(done_lock);
+        progress.progress(++done, workers);
+      } catch (...) {
+        failures[w] = std::current_exception();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const std::exception_ptr& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+  std::vector<torch::Tensor> values;
+  for (size_t s = 0; s < scorings.size(); ++s) {
+    std::vector<torch::Tensor> parts;
+    for (const auto& block : blocks) parts.push_back(block[s]);
+    values.push_back(torch::cat(parts, 0));
+  }
+  return values;
+}
+
+/// Every metric's rows on the test points (this rank's block of them, with a shard): the
+/// explainers fitted, the points scored by the run's worker threads, the values gathered to
+/// rank 0. With a shard, rank 0's rows cover every test point; the other ranks' are partial.
 std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Registry& registry,
                                             Model& model, const SplitData& data, const Context& ctx,
                                             const RunOptions& options, Cluster* shard,
@@ -244,42 +346,39 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   const Dataset& test = data.test;
   if (test.size() == 0)
     throw ConfigError(pipeline.file + ": the data have no test split to evaluate on");
-  const Batch block = shard_block(test.points, shard);
-  const bool idle = block.size() == 0;  // fewer test points than ranks
-  struct Explained {
-    std::string name;
-    std::shared_ptr<Explainer> explainer;
-    Explanation explanation;
-  };
-  std::vector<Explained> explained;
+  std::vector<FittedExplainer> explainers;
   for (const auto& slot : pipeline.explainers) {
     auto explainer = create<Explainer>(registry, slot);
-    const Context stage = with_progress(ctx, options, "explainer " + slot_label(slot));
-    explainer->fit(model, data.train, data.val, stage);
-    Explanation explanation = idle ? Explanation{} : explainer->explain(model, block, stage);
-    explained.push_back({slot_label(slot), explainer, std::move(explanation)});
+    explainer->fit(model, data.train, data.val,
+                   with_progress(ctx, options, "fit " + slot_label(slot)));
+    explainers.push_back({slot_label(slot), explainer});
+  }
+  std::vector<Scoring> scorings;
+  for (const auto& slot : pipeline.metrics) {
+    auto metric = create<Metric>(registry, slot);
+    if (!slot.scores_explanations) scorings.push_back({&slot, metric, -1, slot_label(slot)});
+    const auto& scored = slot.scored_explainers;
+    for (size_t e = 0; slot.scores_explanations && e < explainers.size(); ++e) {
+      if (std::find(scored.begin(), scored.end(), explainers[e].name) == scored.end()) continue;
+      scorings.push_back(
+          {&slot, metric, static_cast<int64_t>(e), explainers[e].name + "/" + slot_label(slot)});
+    }
+  }
+  const Batch block = shard_block(test.points, shard);
+  const int64_t workers = worker_count(pipeline, block.size());
+  std::vector<torch::Tensor> values(scorings.size());  // undefined: no points here
+  if (block.size() > 0 && workers > 1) {
+    values = score_in_parallel(model, block, data, explainers, scorings, ctx, options, workers);
+  } else if (block.size() > 0) {
+    values = score_points(model, block, data, explainers, scorings, [&](const std::string& name) {
+      return with_progress(ctx, options, name);
+    });
   }
   std::vector<MetricSummary> summaries;
   std::vector<PointValues>* kept = shard == nullptr || shard->rank() == 0 ? &points : nullptr;
-  auto score = [&](Metric& metric, const MetricInput& input, const Context& stage) {
-    return gather_blocks(shard, idle ? torch::Tensor() : metric.evaluate(input, stage).values);
-  };
-  for (const auto& slot : pipeline.metrics) {
-    auto metric = create<Metric>(registry, slot);
-    if (!slot.scores_explanations) {
-      MetricInput input{model, block, test.task, nullptr, nullptr, &data.train};
-      append_metric(summaries, kept, slot_label(slot), score(*metric, input, ctx), test.points,
-                    slot);
-      continue;
-    }
-    const auto& scored = slot.scored_explainers;
-    for (auto& e : explained) {
-      if (std::find(scored.begin(), scored.end(), e.name) == scored.end()) continue;
-      MetricInput input{model, block, test.task, e.explainer.get(), &e.explanation, &data.train};
-      const std::string name = e.name + "/" + slot_label(slot);
-      append_metric(summaries, kept, name, score(*metric, input, with_progress(ctx, options, name)),
-                    test.points, slot);
-    }
+  for (size_t s = 0; s < scorings.size(); ++s) {
+    append_metric(summaries, kept, scorings[s].name, gather_blocks(shard, values[s]), test.points,
+                  *scorings[s].slot);
   }
   return summaries;
 }
@@ -584,8 +683,9 @@ RunReport run_pipeline(const Pipeline& pipeline, const Registry& registry,
 std::vector<RunReport> run_pipelines(const std::vector<Pipeline>& pipelines,
                                      const Registry& registry, const RunOptions& options,
                                      const std::vector<std::string>& outputs) {
-  const int64_t threads = pipelines.front().run.integer("threads");
-  if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
+  // Every core works through the worker threads that score blocks of points; LibTorch's own
+  // threads would split sums by their count, so that a result would depend on it.
+  torch::set_num_threads(1);
   std::vector<Job> jobs;
   for (size_t p = 0; p < pipelines.size(); ++p) {
     for (int64_t trial = 0; trial < pipelines[p].run.integer("trials"); ++trial) {
