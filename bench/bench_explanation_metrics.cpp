@@ -1,9 +1,10 @@
 // ExpO's explanation-metric suites on the shared housing model, one thread, over the 127 test
 // points, fit included:
 //   LIME:  point fidelity, neighborhood fidelity, stability as ExpO codes it (5 fresh
-//          explanations of x) — ExpO's metrics_lime, 3.18 s (peers.md);
+//          explanations of x) — against ExpO's metrics_lime;
 //   MAPLE: point fidelity, neighborhood fidelity, stability (explanations at 5 neighbors) —
-//          ExpO's metrics_maple, 10.9 s.
+//          against ExpO's metrics_maple;
+// both peers measured in this session (XREG_PEERS_JSON).
 // Also printed: the FLOP bound of the LIME suite, whose 762 explanations of 1000 model
 // evaluations each bound it from below on this machine.
 #include <cstdio>
@@ -13,8 +14,6 @@
 
 namespace {
 
-constexpr double kExpoLimeSeconds = 3.18;
-constexpr double kExpoMapleSeconds = 10.9;
 constexpr int kRuns = 3;
 constexpr double kFlopsPerInput = 2.0 * (12 * 100 + 100 * 100 + 100 * 1);
 
@@ -53,9 +52,14 @@ int main() {
   const double lime_bound = 6 * points * 1000 * kFlopsPerInput / flops;  // x and 5 re-explanations
   std::printf("ExpO metric suites on housing, %.0f test points, 1 thread (median of %d)\n", points,
               kRuns);
-  std::printf("  LIME-PF/NF/S:  %.3f s; ExpO 3.18 s: %.1fx faster; FLOP bound %.3f s (%.2fx)\n",
-              lime, kExpoLimeSeconds / lime, lime_bound, lime / lime_bound);
-  std::printf("  MAPLE-PF/NF/S: %.3f s; ExpO 10.9 s: %.1fx faster\n", maple,
-              kExpoMapleSeconds / maple);
+  std::printf("  LIME-PF/NF/S:  %.3f s; FLOP bound %.3f s (%.2fx)\n", lime, lime_bound,
+              lime / lime_bound);
+  std::printf("  MAPLE-PF/NF/S: %.3f s\n", maple);
+  xreg::bench::print_peer_ratio("ExpO metrics_lime",
+                                "expo_metrics.wall_s_per_full_metric_over_seeds.lime_wall_s.median",
+                                lime);
+  xreg::bench::print_peer_ratio(
+      "ExpO metrics_maple", "expo_metrics.wall_s_per_full_metric_over_seeds.maple_wall_s.median",
+      maple);
   return 0;
 }

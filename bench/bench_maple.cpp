@@ -1,6 +1,7 @@
 // MAPLE on the shared housing model, one thread: the fit (200 trees, feature selection on the
 // validation split) and the time per explanation when the 127 test points are explained in
-// one batch, with their ratios against the Python reference (GDPlumb/MAPLE, peers.md). Then the
+// one batch, with their ratios against the Python reference (ExpO's SLIM.py MAPLE, measured in
+// this session: XREG_PEERS_JSON). Then the
 // same on many features: the shared music set (69 features, 530 training rows, ExpO's 50/25/25
 // split, standardized) explaining an MLP 69→100→100→1 at its initialization, where the feature
 // count search dominates the fit (it scores every count of leading features on the validation
@@ -14,8 +15,6 @@
 
 namespace {
 
-constexpr double kReferenceFitSeconds = 3.08;
-constexpr double kReferenceExplanationSeconds = 9.97e-3;
 constexpr int kFitRuns = 5;
 constexpr int kExplainRuns = 20;
 
@@ -70,13 +69,11 @@ int main() {
   std::printf("MAPLE on housing (%lld train, %lld val, %lld test points), 1 thread\n",
               static_cast<long long>(splits.train.size()),
               static_cast<long long>(splits.val.size()), static_cast<long long>(test.size()));
-  std::printf("  fit: %.4f s (median of %d); reference %.2f s: %.1fx faster\n", fit, kFitRuns,
-              kReferenceFitSeconds, kReferenceFitSeconds / fit);
-  std::printf(
-      "  explain %lld points in one batch: %.1f us per explanation (median of %d); "
-      "reference %.2f ms: %.1fx faster\n",
-      static_cast<long long>(test.size()), per_explanation * 1e6, kExplainRuns,
-      kReferenceExplanationSeconds * 1e3, kReferenceExplanationSeconds / per_explanation);
+  std::printf("  fit: %.4f s (median of %d)\n", fit, kFitRuns);
+  std::printf("  explain %lld points in one batch: %.1f us per explanation (median of %d)\n",
+              static_cast<long long>(test.size()), per_explanation * 1e6, kExplainRuns);
+  print_peer_ratio("ExpO MAPLE fit", "maple.fit_s.median", fit);
+  print_peer_ratio("ExpO MAPLE per explanation", "maple.per_explanation_s.median", per_explanation);
   time_music(registry);
   return 0;
 }

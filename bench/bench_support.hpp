@@ -6,10 +6,14 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +59,38 @@ double median_seconds(int runs, Work&& work) {
   }
   std::nth_element(seconds.begin(), seconds.begin() + runs / 2, seconds.end());
   return seconds[runs / 2];
+}
+
+/// A figure of the Python peers measured on this machine in this session: `key` (such as
+/// "lime_marcotcr.per_explanation_s.median") in the JSON file that ../shared/peers/bench_peers.py
+/// wrote, named by the environment variable XREG_PEERS_JSON. nullopt, after saying how to
+/// measure it, when the variable or the figure is missing: a ratio is only ever printed against a
+/// figure from the same machine and session, never against a constant from elsewhere.
+inline std::optional<double> peer_figure(const std::string& key) {
+  const char* file = std::getenv("XREG_PEERS_JSON");
+  if (file == nullptr) {
+    std::printf(
+        "  (no peer ratio: run ../shared/peers/bench_peers.py in this session and set "
+        "XREG_PEERS_JSON to its output)\n");
+    return std::nullopt;
+  }
+  try {
+    boost::property_tree::ptree figures;
+    boost::property_tree::read_json(file, figures);
+    return figures.get_child("figures").get<double>(key);
+  } catch (const std::exception& error) {
+    std::printf("  (no peer ratio: %s has no figure %s: %s)\n", file, key.c_str(), error.what());
+    return std::nullopt;
+  }
+}
+
+/// "  <label>: <figure> <unit> measured by the peers; xreg <ratio>x faster" when the peers'
+/// figure `key` (seconds) is there, `xreg_seconds` being xreg's figure for the same work.
+inline void print_peer_ratio(const char* label, const std::string& key, double xreg_seconds) {
+  const std::optional<double> peer = peer_figure(key);
+  if (!peer) return;
+  std::printf("  %s: %.4g ms in this session; xreg %.1fx faster\n", label, *peer * 1e3,
+              *peer / xreg_seconds);
 }
 
 /// The shared housing model and its splits, as peers.md measures on them.

@@ -4,9 +4,9 @@
 // 16 points with m = 24 neighbors each: expo_fidelity, expo_fidelity_1d, ExpO's own per-point
 // loop (Regularizers.causal written point by point) as the in-run baseline, and the floor of any
 // fidelity step, the model's forward and backward pass over the 384 neighbor rows alone. Against
-// peers.md's PyTorch figures: 766 µs plain, 1.88 ms with a batched fidelity solve (2.5×),
-// 7.37 ms with the per-point loop (9.6×).
+// the PyTorch peers' plain and batched-fidelity steps measured in this session (XREG_PEERS_JSON).
 #include <cstdio>
+#include <string>
 
 #include "bench_support.hpp"
 #include "xreg/host/run/trainer.hpp"
@@ -15,9 +15,6 @@
 
 namespace {
 
-constexpr double kPeerPlainSeconds = 766e-6;
-constexpr double kPeerBatchedSeconds = 1.88e-3;
-constexpr double kPeerLoopSeconds = 7.37e-3;
 constexpr int64_t kModelBatch = 128;
 constexpr int64_t kRegularizationBatch = 16;
 constexpr int64_t kNeighbors = 24;
@@ -154,10 +151,14 @@ int main() {
     const double seconds = row.training->median();
     std::printf("  %-20s %8.1f us  %5.2fx plain\n", row.label, seconds * 1e6, seconds / plain);
   }
-  std::printf(
-      "  PyTorch peers (peers.md): plain %.0f us, batched fidelity %.0f us (%.2fx), per-point "
-      "loop %.0f us (%.2fx)\n",
-      kPeerPlainSeconds * 1e6, kPeerBatchedSeconds * 1e6, kPeerBatchedSeconds / kPeerPlainSeconds,
-      kPeerLoopSeconds * 1e6, kPeerLoopSeconds / kPeerPlainSeconds);
+  xreg::bench::print_peer_ratio("PyTorch plain step", "training_step.per_step_s.plain.median",
+                                plain);
+  for (auto& row : rows) {
+    if (std::string(row.label) == "+ expo_fidelity") {
+      xreg::bench::print_peer_ratio("PyTorch step + batched ExpO-Fidelity",
+                                    "training_step.per_step_s.expo_fidelity_batched.median",
+                                    row.training->median());
+    }
+  }
   return 0;
 }
