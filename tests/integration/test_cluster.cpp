@@ -192,6 +192,24 @@ TEST(Cluster, OpenMpisMpirunStartsARunAsTorchrunsVariablesDo) {
   expect_same_files("mpi_1", "mpi_2", {"metrics.csv", "metrics_points.csv"});
 }
 
+TEST(Cluster, TorchrunStartsARunAsItsVariablesSay) {
+  if (std::system("/usr/bin/python3 -c 'import torch.distributed.run' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "no python3-torch";
+  }
+  const auto file = write_pipeline("torchrun.toml", explained_pipeline("points", 1));
+  ASSERT_EQ(run_alone(file, "torchrun_1"), 0);
+  // Debian 12's torchrun (PyTorch 1.13 on Python 3.11) fails on its default --redirects/--tee of
+  // 0; 2 (standard error to its log, and shown) is read correctly.
+  const std::string command =
+      "cd '" + scratch().string() +
+      "' && env -u XREG_PLUGIN_PATH /usr/bin/python3 -m torch.distributed.run --nproc_per_node 2 "
+      "--master_port " +
+      std::to_string(free_port()) + " --redirects 2 --tee 2 --no_python '" XREG_APP "' run '" +
+      file + "' --output torchrun_2 --quiet >torchrun_2.out 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << slurp(scratch() / "torchrun_2.out");
+  expect_same_files("torchrun_1", "torchrun_2", {"metrics.csv", "metrics_points.csv"});
+}
+
 TEST(Cluster, TrialsOverRanksGiveTheTableOfOneProcess) {
   const auto file = write_pipeline("trials.toml", explained_pipeline("trials", 3));
   ASSERT_EQ(run_alone(file, "trials_1"), 0);
