@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces ExpO's NeurIPS Table 2 protocol on housing, autompgs, day and music: runs the
-# twelve pipelines of examples/expo_uci (None, ExpO-Fidelity, ExpO-1D-Fidelity) and writes a
-# Markdown table of mean (sd) over trials beside the reference implementation's figures.
+# twelve pipelines of examples/expo_uci (None, ExpO-Fidelity, ExpO-1D-Fidelity) and writes, per
+# data set, `xreg compare`'s Markdown table of its runs (mean (sd) over trials, each method's
+# change and Welch t-test p-value against None) above the reference implementation's figures.
 #   bench/run_expo_uci.sh [TRIALS [DATASET...]]
 # TRIALS overrides each file's trials (20); DATASETS default to all four. The table
 # (docs/expo_uci.md) covers every run present under runs/expo_uci, so datasets can be run
@@ -29,29 +30,40 @@ for dataset in "${selected[@]}"; do
 done
 
 mkdir -p "$(dirname "$table")"
+compared=$(mktemp)
+trap 'rm -f "$compared"' EXIT
 {
-  echo "| dataset | method | metric | xreg mean (sd) | trials | reference mean (sd), 20 trials |"
-  echo "|---|---|---|---|---|---|"
+  echo "# ExpO UCI regression (Table 2 protocol): xreg and the reference"
   for dataset in "${datasets[@]}"; do
+    runs=()
     for method in "${methods[@]}"; do
-      results="runs/expo_uci/${dataset}_${method}/metrics.csv"
-      [ -f "$results" ] || continue
-      awk -F, -v dataset="$dataset" -v method="$method" -v reference="$reference" '
-        BEGIN {
-          names["mse"] = "MSE"; names["lime/point_fidelity"] = "LIME-PF";
-          names["lime/neighborhood_fidelity"] = "LIME-NF"; names["lime/stability_expo"] = "LIME-S";
-          names["maple/point_fidelity"] = "MAPLE-PF"; names["maple/neighborhood_fidelity"] = "MAPLE-NF";
-          names["maple/stability"] = "MAPLE-S"; names["neighborhood_variance"] = "Variance";
-          label["none"] = "None"; label["fidelity"] = "ExpO-Fidelity"; label["fidelity_1d"] = "ExpO-1D-Fidelity";
-          while ((getline line < reference) > 0) {
-            split(line, f, ",");
-            if (f[2] == dataset && f[3] == label[method]) ref[f[4]] = sprintf("%.3g (%.2g)", f[5], f[6]);
-          }
-        }
-        NR > 1 && ($1 in names) {
-          printf "| %s | %s | %s | %.3g (%.2g) | %s | %s |\n", dataset, label[method], names[$1], $3, $4, $5, ref[names[$1]]
-        }' "$results"
+      run="runs/expo_uci/${dataset}_${method}"
+      if [ -f "$run/metrics_trials.csv" ]; then runs+=("$run"); fi
     done
+    [ ${#runs[@]} -gt 0 ] || continue
+    "$xreg" compare "${runs[@]}" --markdown "$compared" >/dev/null
+    printf '\n## %s\n\n' "$dataset"
+    cat "$compared"
+    printf '\nThe reference, mean (sd) over 20 trials:\n\n'
+    awk -F, -v dataset="$dataset" '
+      BEGIN {
+        n = split("MSE LIME-PF MAPLE-PF LIME-NF MAPLE-NF LIME-S MAPLE-S Variance", names, " ")
+        split("mse lime/point_fidelity[0] maple/point_fidelity[0] lime/neighborhood_fidelity[0] " \
+              "maple/neighborhood_fidelity[0] lime/stability_expo[0] maple/stability[0] " \
+              "neighborhood_variance[0]", metrics, " ")
+        m = split("None ExpO-Fidelity ExpO-1D-Fidelity", labels, " ")
+      }
+      $2 == dataset { ref[$4, $3] = sprintf("%.4g (%.4g)", $5, $6) }
+      END {
+        printf "| metric |"; for (j = 1; j <= m; j++) printf " %s |", labels[j]; print ""
+        printf "|---|"; for (j = 1; j <= m; j++) printf "---:|"; print ""
+        for (i = 1; i <= n; i++) {
+          printf "| %s (%s) |", metrics[i], names[i]
+          for (j = 1; j <= m; j++) printf " %s |", ((names[i], labels[j]) in ref) ? ref[names[i], labels[j]] : "–"
+          print ""
+        }
+      }' "$reference"
   done
-} > "$table"
+} > "$table.tmp"
+mv "$table.tmp" "$table"
 echo "wrote $table" >&2

@@ -1,9 +1,10 @@
-// xreg: runs pipeline files and lists plugins.
+// xreg: runs pipeline files, lists plugins and compares runs.
 //
 //   xreg run FILE [--set KEY=VALUE]... [--plugin-dir DIR]... [--output DIR] [--quiet]
 //   xreg validate FILE [--set KEY=VALUE]... [--plugin-dir DIR]... [--print]
 //   xreg plugins [--kind KIND] [--plugin-dir DIR]...
 //   xreg plugins show NAME [--kind KIND] [--plugin-dir DIR]...
+//   xreg compare RUN_DIR... [--markdown FILE] [--html FILE]
 //
 // A pipeline file with a [sweep] table runs (or validates) every point of its grid.
 //
@@ -30,6 +31,7 @@
 #include "xreg/host/errors.hpp"
 #include "xreg/host/plugin/registry.hpp"
 #include "xreg/host/plugin/schema.hpp"
+#include "xreg/host/report/compare.hpp"
 #include "xreg/host/report/report.hpp"
 #include "xreg/host/run/determinism.hpp"
 #include "xreg/host/run/runner.hpp"
@@ -54,6 +56,7 @@ const char* kUsage =
     "  run FILE         run a pipeline file and write its results\n"
     "  validate FILE    check a pipeline file against the plugins' schemas\n"
     "  plugins          list the plugins found (plugins show NAME: one in detail)\n"
+    "  compare RUN...   set finished runs' metrics side by side, each against the first\n"
     "\n"
     "xreg <command> --help describes a command's options.\n";
 
@@ -342,6 +345,36 @@ int plugins_command(const std::vector<std::string>& args) {
   return kSuccess;
 }
 
+int compare_command(const std::vector<std::string>& args) {
+  po::options_description options("compare options");
+  options.add_options()("help,h", "describe this command")(
+      "markdown", po::value<std::string>()->value_name("FILE"),
+      "also write the table to this file as Markdown")(
+      "html", po::value<std::string>()->value_name("FILE"),
+      "also write the table to this file as an HTML page");
+  po::options_description all;
+  all.add(options).add_options()("runs", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("runs", -1);
+  const auto vm = parse(args, all, positional);
+  if (wants_help(vm, options,
+                 "usage: xreg compare RUN_DIR... [options]\n\nSets the metrics of finished runs "
+                 "side by side: each run's mean (SD) over trials and, for every run after the "
+                 "first, the change of its mean and a Welch t-test p-value against the first.")) {
+    return kSuccess;
+  }
+  const xreg::RunComparison comparison = xreg::compare_runs(strings(vm, "runs"));
+  if (vm.count("markdown")) {
+    xreg::write_file_atomically(vm["markdown"].as<std::string>(),
+                                xreg::comparison_markdown(comparison));
+  }
+  if (vm.count("html")) {
+    xreg::write_file_atomically(vm["html"].as<std::string>(), xreg::comparison_html(comparison));
+  }
+  std::cout << xreg::comparison_table(comparison);
+  return kSuccess;
+}
+
 int dispatch(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
@@ -358,6 +391,7 @@ int dispatch(int argc, char** argv) {
   if (command == "run") return run_command(args);
   if (command == "validate") return validate_command(args);
   if (command == "plugins") return plugins_command(args);
+  if (command == "compare") return compare_command(args);
   std::cerr << "xreg: unknown command '" << command << "'\n" << kUsage;
   return kUsageError;
 }
