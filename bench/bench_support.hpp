@@ -1,11 +1,13 @@
 #pragma once
 // What every benchmark needs: the shared housing model and splits, plugins with defaults, and
-// a median timer. Benchmarks run on one thread, as the Python peers were measured
-// (../shared/reference/peers.md).
+// a median timer, and the Python peers' figures of this session. Benchmarks run on one thread, as
+// ../shared/peers/bench_peers.py measures the peers.
 
 #include <torch/torch.h>
 
 #include <algorithm>
+// property_tree reaches boost/bind.hpp, which otherwise warns about its global placeholders.
+#define BOOST_BIND_GLOBAL_PLACEHOLDERS
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 #include <chrono>

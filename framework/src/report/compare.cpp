@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "report/sweep_plot.hpp"
+#include "report/text_table.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/run/runner.hpp"
 
@@ -176,26 +177,20 @@ std::pair<double, double> mean_and_variance(const std::vector<double>& values) {
   return {mean, squares / double(values.size() - 1)};
 }
 
-/// `value` with `digits` significant digits (report.cpp's number(), NaN spelled one way).
-std::string significant(double value, int digits) {
-  if (std::isnan(value)) return "nan";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*g", digits, value);
-  return text;
-}
-
 std::string mean_sd_cell(const ComparedValue& v) {
   if (v.trials == 0) return kMissing;
-  return significant(v.mean, kTableDigits) + " (" + significant(v.sd, kTableDigits) + ")";
+  return significant_digits(v.mean, kTableDigits) + " (" + significant_digits(v.sd, kTableDigits) +
+         ")";
 }
 
 std::string change_cell(const ComparedValue& v) {
   if (std::isnan(v.change_percent)) return kMissing;
-  return (v.change_percent > 0 ? "+" : "") + significant(v.change_percent, kTestDigits) + "%";
+  return (v.change_percent > 0 ? "+" : "") + significant_digits(v.change_percent, kTestDigits) +
+         "%";
 }
 
 std::string p_cell(const ComparedValue& v) {
-  return std::isnan(v.p) ? kMissing : significant(v.p, kTestDigits);
+  return std::isnan(v.p) ? kMissing : significant_digits(v.p, kTestDigits);
 }
 
 /// The table's cells, header first: metric, the first run's "mean (sd)", then each later run's
@@ -232,23 +227,9 @@ std::string legend(const RunComparison& comparison) {
          "; p: two-sided Welch t-test of the trials' values against " + first + "'s.";
 }
 
-/// Columns a text takes on a terminal: UTF-8 continuation bytes take none ("–" is 3 bytes).
-size_t display_width(const std::string& text) {
-  return std::count_if(text.begin(), text.end(),
-                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
-}
-
 std::string markdown_cell(const std::string& text) {
   std::string out;
   for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
-  return out;
-}
-
-std::string html_escaped(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
-  }
   return out;
 }
 
@@ -309,26 +290,7 @@ RunComparison compare_runs(const std::vector<std::string>& folders) {
 }
 
 std::string comparison_table(const RunComparison& comparison) {
-  const std::vector<std::vector<std::string>> rows = table_cells(comparison);
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], display_width(row[c]));
-  }
-  std::string out;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    std::string line;
-    for (size_t c = 0; c < rows[r].size(); ++c) {
-      const std::string pad(width[c] - display_width(rows[r][c]), ' ');
-      line += (c ? "  " + pad + rows[r][c] : rows[r][c] + pad);  // metric left, values right
-    }
-    out += line.substr(0, line.find_last_not_of(' ') + 1) + "\n";
-    if (r == 0) {
-      size_t total = 0;
-      for (size_t w : width) total += w + 2;
-      out += std::string(total - 2, '-') + "\n";
-    }
-  }
-  return out;
+  return aligned_table(table_cells(comparison), 1);
 }
 
 std::string comparison_markdown(const RunComparison& comparison) {

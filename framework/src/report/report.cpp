@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "report/sweep_plot.hpp"
+#include "report/text_table.hpp"
 #include "xreg/host/config/resolved_toml.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/plugin/schema.hpp"
@@ -32,12 +33,8 @@ namespace {
 constexpr int kFileDigits = 10;
 constexpr int kTableDigits = 4;
 
-/// `value` with `digits` significant digits; nan and inf spelled out.
 std::string number(double value, int digits = kFileDigits) {
-  if (!std::isfinite(value)) return std::isnan(value) ? "nan" : (value > 0 ? "inf" : "-inf");
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*g", digits, value);
-  return text;
+  return significant_digits(value, digits);
 }
 
 std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
@@ -323,29 +320,6 @@ void write_find_another_iteration(const std::string& folder, int64_t trial, int6
 }
 
 namespace {
-
-/// `rows` as text columns two spaces apart, the first `left` columns left-aligned and the rest
-/// right-aligned, a rule under the first row.
-std::string aligned_table(const std::vector<std::vector<std::string>>& rows, size_t left) {
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  }
-  std::ostringstream out;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (size_t c = 0; c < rows[r].size(); ++c) {
-      out << (c ? "  " : "") << (c < left ? std::left : std::right) << std::setw(int(width[c]))
-          << rows[r][c];
-    }
-    out << '\n';
-    if (r == 0) {
-      size_t total = 0;
-      for (size_t w : width) total += w + 2;
-      out << std::string(total - 2, '-') << '\n';
-    }
-  }
-  return out.str();
-}
 
 /// The metric columns of every point's aggregate, in order of first appearance.
 std::vector<std::string> metric_columns(const std::vector<RunReport>& reports) {

@@ -8,6 +8,8 @@
 #include <map>
 #include <optional>
 
+#include "report/text_table.hpp"
+
 namespace xreg {
 namespace {
 
@@ -43,21 +45,6 @@ std::string tick_label(double value, double step) {
   char text[32];
   std::snprintf(text, sizeof text, "%.*f", std::max(decimals, 0), value);
   return text;
-}
-
-std::string escaped(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else
-      out += c;
-  }
-  return out;
 }
 
 /// Maps values onto a panel's pixels along one axis.
@@ -133,13 +120,14 @@ std::string panel(const std::string& title, const std::string& x_name, const Ser
   const Axis y{y_low, y_high, false, offset + kPanelHeight - kBottom, offset + kTop};
   const double x0 = kLeft, y0 = offset + kPanelHeight - kBottom;
   std::string svg = "<text x='" + fixed(kPanelWidth / 2) + "' y='" + fixed(offset + 18) +
-                    "' text-anchor='middle' font-weight='bold'>" + escaped(title) + "</text>";
+                    "' text-anchor='middle' font-weight='bold'>" + html_escaped(title) + "</text>";
   svg += "<line x1='" + fixed(x0) + "' y1='" + fixed(y0) + "' x2='" + fixed(kPanelWidth - kRight) +
          "' y2='" + fixed(y0) + "' stroke='#333'/><line x1='" + fixed(x0) + "' y1='" +
          fixed(offset + kTop) + "' x2='" + fixed(x0) + "' y2='" + fixed(y0) + "' stroke='#333'/>";
   svg += x_ticks(x, y0, xs) + y_ticks(y, x0);
   svg += "<text x='" + fixed((kLeft + kPanelWidth - kRight) / 2) + "' y='" + fixed(y0 + 36) +
-         "' text-anchor='middle'>" + escaped(x_name) + (log_x ? " (log scale)" : "") + "</text>";
+         "' text-anchor='middle'>" + html_escaped(x_name) + (log_x ? " (log scale)" : "") +
+         "</text>";
   size_t color = 0;
   for (const auto& [label, line] : series) {
     const std::string stroke = kColors[color++ % std::size(kColors)];
@@ -157,7 +145,7 @@ std::string panel(const std::string& title, const std::string& x_name, const Ser
     if (!label.empty()) {
       svg += "<text x='" + fixed(kPanelWidth - kRight) + "' y='" +
              fixed(offset + kTop + 14 * double(color)) + "' text-anchor='end' fill='" + stroke +
-             "'>" + escaped(label) + "</text>";
+             "'>" + html_escaped(label) + "</text>";
     }
   }
   return svg;
