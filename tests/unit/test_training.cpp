@@ -274,6 +274,34 @@ TEST(Training, TheValidationObjectiveAddsTheWeightedPenalty) {
   EXPECT_NEAR(result.best_validation_objective, loss_on(*model, val) + 0.02 * half_squares, 1e-6);
 }
 
+TEST(Training, TheHistoryRecordsEachEpochsLossesAndWeightedPenalties) {
+  // With a learning rate of 0 the model never moves, so every epoch's record must equal the
+  // losses and the weighted l2 penalty computed here by hand from the untouched model.
+  auto train = linear_data(128, 0), val = linear_data(32, 1);
+  xreg::WeightedRegularizer l2;
+  l2.name = "l2";
+  l2.regularizer = xreg::testing::make_plugin<xreg::Regularizer>("l2");
+  l2.weight = 0.02;
+  std::vector<xreg::WeightedRegularizer> slots{l2};
+  auto model = small_mlp();
+  xreg::Params frozen = train_settings(3);
+  frozen.set("lr", 0.0);
+  frozen.set("batch_size", int64_t{128});
+  const auto result = xreg::train_model(*model, slots, train, val, frozen, xreg::Context{});
+  double half_squares = 0;
+  for (const auto& p : model->parameters()) {
+    if (p.dim() == 2) half_squares += 0.5 * p.square().sum().item<double>();
+  }
+  ASSERT_EQ(result.history.size(), 3u);
+  EXPECT_EQ(result.regularizers, std::vector<std::string>{"l2"});
+  for (const xreg::EpochRecord& epoch : result.history) {
+    EXPECT_NEAR(epoch.train_loss, loss_on(*model, train), 1e-6);
+    EXPECT_NEAR(epoch.validation_loss, loss_on(*model, val), 1e-6);
+    ASSERT_EQ(epoch.penalties.size(), 1u);
+    EXPECT_NEAR(epoch.penalties[0], 0.02 * half_squares, 1e-7);
+  }
+}
+
 /// A regularizer that records the rows of every batch it is given during training steps.
 class RecordingRegularizer : public xreg::Regularizer {
  public:

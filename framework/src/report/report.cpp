@@ -110,6 +110,34 @@ std::string json_list(const std::vector<T>& items, Format format, const std::str
   return out + (items.empty() ? "]" : "\n" + indent + "]");
 }
 
+/// A JSON array of numbers, on one line.
+std::string json_numbers(const std::vector<double>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + json_number(values[i]);
+  return out + "]";
+}
+
+/// The training curves: per epoch, the model's training and validation losses and each
+/// regularizer's weighted penalty ("penalties": a list in slot order, each with its name).
+std::string history_json(const TrainResult& training) {
+  std::vector<double> train, validation;
+  std::vector<std::vector<double>> penalties(training.regularizers.size());
+  for (const EpochRecord& epoch : training.history) {
+    train.push_back(epoch.train_loss);
+    validation.push_back(epoch.validation_loss);
+    for (size_t r = 0; r < penalties.size() && r < epoch.penalties.size(); ++r) {
+      penalties[r].push_back(epoch.penalties[r]);
+    }
+  }
+  std::string out = "{\"train_loss\": " + json_numbers(train) +
+                    ", \"validation_loss\": " + json_numbers(validation) + ", \"penalties\": [";
+  for (size_t r = 0; r < penalties.size(); ++r) {
+    out += std::string(r ? ", " : "") + "{\"regularizer\": " + quoted(training.regularizers[r]) +
+           ", \"values\": " + json_numbers(penalties[r]) + "}";
+  }
+  return out + "]}";
+}
+
 std::string trial_json(const TrialReport& trial) {
   std::string out = "{\"trial\": " + std::to_string(trial.trial) +
                     ", \"trained\": " + (trial.trained ? "true" : "false");
@@ -119,7 +147,8 @@ std::string trial_json(const TrialReport& trial) {
            ", \"best_validation_objective\": " +
            json_number(trial.training.best_validation_objective) +
            ", \"train_seconds\": " + json_number(trial.training.seconds) +
-           ", \"stopped_by_cap\": " + (trial.training.stopped_by_cap ? "true" : "false");
+           ", \"stopped_by_cap\": " + (trial.training.stopped_by_cap ? "true" : "false") +
+           ", \"history\": " + history_json(trial.training);
   }
   out += ", \"notes\": " + json_list(trial.notes, quoted, "    ");
   out += ", \"metrics\": " + json_list(trial.metrics, summary_json, "    ") + "}";

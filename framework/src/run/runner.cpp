@@ -12,7 +12,6 @@
 #include <iomanip>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -383,11 +382,9 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   return summaries;
 }
 
-/// [run] parallel = "data" over the ranks of `shard`: each trains on its part of every step.
-std::optional<DataParallel> data_parallel(const Pipeline& pipeline, Cluster* shard) {
-  if (shard == nullptr || pipeline.run.string("parallel") != "data") return std::nullopt;
-  return DataParallel{shard->rank(), shard->size(),
-                      [shard](std::vector<torch::Tensor>& gradients) { shard->sum(gradients); }};
+/// The ranks that train together: [run] parallel = "data" over those of `shard`; else none.
+Cluster* data_parallel(const Pipeline& pipeline, Cluster* shard) {
+  return shard != nullptr && pipeline.run.string("parallel") == "data" ? shard : nullptr;
 }
 
 /// One model of a trial: built from a fresh initialization, trained when the pipeline trains,
@@ -417,10 +414,9 @@ ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
     model.set_training(false);
     check_training_pass(pipeline, data.train, ctx);
     check_regularizers(pipeline, regularizers, model, data.train, ctx);
-    const std::optional<DataParallel> parallel = data_parallel(pipeline, shard);
-    run.training = train_model(model, regularizers, data.train, data.val, pipeline.train,
-                               with_progress(ctx, options, "training epochs"),
-                               parallel ? &*parallel : nullptr);
+    run.training =
+        train_model(model, regularizers, data.train, data.val, pipeline.train,
+                    with_progress(ctx, options, "training epochs"), data_parallel(pipeline, shard));
     run.trained = true;
     if (run.training.stopped_by_cap) {
       run.notes.push_back("training stopped at max_epochs = " +

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <limits>
 
+#include "xreg/host/cluster/cluster.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/sdk/predict.hpp"
 
@@ -117,17 +118,25 @@ double model_loss(Model& model, const Dataset& data, const Context& ctx) {
   return task_loss(outputs, data.points.y, data.task).item<double>();
 }
 
-/// Model loss on the whole validation set plus each weighted penalty on a fresh 10% of it.
-double validation_objective(Model& model, std::vector<WeightedRegularizer>& regularizers,
-                            const Dataset& validation, int64_t draw, const Context& ctx) {
-  double objective = model_loss(model, validation, ctx);
+/// The validation split's model loss, and the early-stopping objective: that loss plus each
+/// weighted penalty on a fresh 10% of the split.
+struct Validation {
+  double loss = 0.0;
+  double objective = 0.0;
+};
+
+Validation validate(Model& model, std::vector<WeightedRegularizer>& regularizers,
+                    const Dataset& validation, int64_t draw, const Context& ctx) {
+  Validation result;
+  result.loss = model_loss(model, validation, ctx);
+  result.objective = result.loss;
   for (auto& slot : regularizers) {
     auto sample = validation_sample(validation, draw, ctx);
     // Penalties may differentiate the model internally (input gradients), so no NoGradGuard.
-    objective +=
+    result.objective +=
         slot.effective_weight * slot.regularizer->penalty(model, sample, draw, ctx).item<double>();
   }
-  return objective;
+  return result;
 }
 
 void calibrate_weights(Model& model, std::vector<WeightedRegularizer>& regularizers,
@@ -171,31 +180,55 @@ void restore(Model& model, const std::vector<torch::Tensor>& saved) {
   for (size_t i = 0; i < state.size(); ++i) state[i].copy_(saved[i]);
 }
 
+/// One step's loss, and its terms for the training record: [model loss, weighted penalty of
+/// each regularizer], detached (data-parallel: this rank's part of each, 0 where it has none).
+struct StepLoss {
+  torch::Tensor total;
+  torch::Tensor terms;
+};
+
 /// The training loss of one step on `batch`: the model's loss and the weighted penalties, or with
-/// `parallel` this rank's part of them (DataParallel).
-torch::Tensor step_loss(Model& model, std::vector<WeightedRegularizer>& regularizers,
-                        const Dataset& train, const Batch& batch,
-                        std::vector<BatchStream>& regularization_batches, Reduction reduction,
-                        int64_t step, const Context& ctx, const DataParallel* parallel) {
+/// `parallel` this rank's part of them (see train_model).
+StepLoss step_loss(Model& model, std::vector<WeightedRegularizer>& regularizers,
+                   const Dataset& train, const Batch& batch,
+                   std::vector<BatchStream>& regularization_batches, Reduction reduction,
+                   int64_t step, const Context& ctx, Cluster* parallel) {
   torch::Tensor loss;
   if (parallel == nullptr) {
     loss = task_loss(model.forward(batch.x), batch.y, train.task, reduction);
   } else {
     const int64_t n = batch.size();
-    const Batch part =
-        batch.slice(n * parallel->rank / parallel->size, n * (parallel->rank + 1) / parallel->size);
+    const int64_t rank = parallel->rank(), size = parallel->size();
+    const Batch part = batch.slice(n * rank / size, n * (rank + 1) / size);
     loss = task_loss(model.forward(part.x), part.y, train.task, Reduction::sum);
     if (reduction == Reduction::mean) loss = loss / static_cast<double>(n);
   }
+  std::vector<torch::Tensor> terms{loss.detach()};
   for (size_t r = 0; r < regularizers.size(); ++r) {
     // Every rank draws every regularizer's batch, so that the streams stay in step.
     const Batch regularization_batch =
         regularizers[r].on_minibatch ? batch : rows(train, regularization_batches[r].next());
-    if (parallel && static_cast<int64_t>(r) % parallel->size != parallel->rank) continue;
-    loss = loss + regularizers[r].effective_weight *
-                      regularizers[r].regularizer->penalty(model, regularization_batch, step, ctx);
+    if (parallel && static_cast<int64_t>(r) % parallel->size() != parallel->rank()) {
+      terms.push_back(torch::zeros_like(terms.front()));
+      continue;
+    }
+    auto term = regularizers[r].effective_weight *
+                regularizers[r].regularizer->penalty(model, regularization_batch, step, ctx);
+    terms.push_back(term.detach());
+    loss = loss + term;
   }
-  return loss;
+  return {loss, torch::stack(terms)};
+}
+
+/// The record of an epoch from the sum of its steps' terms.
+EpochRecord epoch_record(const torch::Tensor& summed_terms, int64_t steps) {
+  auto mean = (summed_terms / static_cast<double>(steps)).to(torch::kCPU);
+  const double* terms = mean.data_ptr<double>();
+  EpochRecord record;
+  record.train_loss = terms[0];
+  record.penalties.assign(terms + 1, terms + mean.numel());
+  record.validation_loss = std::numeric_limits<double>::quiet_NaN();
+  return record;
 }
 
 /// The gradients of every parameter, zeros where a rank's part of the loss did not reach one.
@@ -212,7 +245,7 @@ std::vector<torch::Tensor> gradients_of(Model& model) {
 
 TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regularizers,
                         const Dataset& train, const Dataset& validation, const Params& settings,
-                        const Context& ctx, const DataParallel* parallel) {
+                        const Context& ctx, Cluster* data_parallel) {
   const auto start = std::chrono::steady_clock::now();
   const int64_t batch_size = settings.integer("batch_size");
   const int64_t max_epochs = settings.integer("max_epochs");
@@ -242,6 +275,7 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
 
   TrainResult result;
   result.best_validation_objective = std::numeric_limits<double>::infinity();
+  for (const auto& slot : regularizers) result.regularizers.push_back(slot.name);
   std::vector<torch::Tensor> best_state;
   int64_t step = 0;
   for (int64_t epoch = 0;; ++epoch) {
@@ -253,25 +287,31 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
       break;
     }
     model.set_training(true);
+    torch::Tensor summed_terms;
     for (int64_t s = 0; s < steps_per_epoch; ++s, ++step) {
       optimizer->zero_grad();
       const Batch batch = rows(train, model_batches.next());
-      step_loss(model, regularizers, train, batch, regularization_batches, reduction, step, ctx,
-                parallel)
-          .backward();
-      if (parallel) {
-        std::vector<torch::Tensor> gradients = gradients_of(model);
-        parallel->sum_gradients(gradients);
+      StepLoss loss = step_loss(model, regularizers, train, batch, regularization_batches,
+                                reduction, step, ctx, data_parallel);
+      loss.total.backward();
+      if (data_parallel) {
+        std::vector<torch::Tensor> summed = gradients_of(model);
+        summed.push_back(loss.terms);  // the ranks' parts of the terms add up as gradients do
+        data_parallel->sum(summed);
       }
+      const torch::Tensor terms = loss.terms.to(torch::kDouble);
+      summed_terms = s == 0 ? terms : summed_terms + terms;
       optimizer->step();
     }
     model.set_training(false);
+    result.history.push_back(epoch_record(summed_terms, steps_per_epoch));
     result.epochs = epoch + 1;
     ctx.progress(result.epochs, max_epochs);  // a total of 0: no cap, not known in advance
     if (!early_stopping) continue;
-    const double objective = validation_objective(model, regularizers, validation, epoch, ctx);
-    if (objective < result.best_validation_objective - tol) {
-      result.best_validation_objective = objective;
+    const Validation validation_result = validate(model, regularizers, validation, epoch, ctx);
+    result.history.back().validation_loss = validation_result.loss;
+    if (validation_result.objective < result.best_validation_objective - tol) {
+      result.best_validation_objective = validation_result.objective;
       result.best_epoch = epoch;
       best_state = snapshot(model);
     }

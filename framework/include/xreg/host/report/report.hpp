@@ -10,7 +10,9 @@
 ///   metrics.csv             one row per metric and output: mean and SD over trials
 ///   metrics_points.csv      one row per trial, metric, output and test point (its index in the
 ///                           test split): the values behind metrics_trials.csv
-///   metrics.json            both of the above, and the training record of each trial
+///   metrics.json            both of the above, and the training record of each trial, with its
+///                           curves ("history": per epoch the train and validation losses and
+///                           each regularizer's weighted penalty)
 ///   concepts/               a self-explaining model's learned concepts, per trial (concepts.hpp)
 ///   find_another/           [find_another] runs: trial-<t>-iteration-<i>.csv, the metric rows
 ///                           of iteration i's model, and trial-<t>-iteration-<i>-mask.pt, the

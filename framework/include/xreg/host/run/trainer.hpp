@@ -3,7 +3,6 @@
 /// stream, Adam or SGD, early stopping on the validation objective with patience, and the
 /// best weights restored at the end (ExpO's protocol, reference protocol §1.2–§1.5).
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +25,15 @@ struct WeightedRegularizer {
   double effective_weight = 0.0;  ///< the weight used: `weight`, or the calibrated one
 };
 
+/// One epoch of training, for training curves.
+struct EpochRecord {
+  double train_loss = 0.0;  ///< the model's loss on the epoch's minibatches, mean over its steps
+  /// Each regularizer's weighted penalty (the term it adds to the loss), mean over the steps.
+  std::vector<double> penalties;
+  /// The model's loss on the validation split after the epoch; NaN without one.
+  double validation_loss = 0.0;
+};
+
 struct TrainResult {
   int64_t epochs = 0;       ///< epochs run
   int64_t best_epoch = -1;  ///< epoch whose weights were kept (-1: the last)
@@ -34,6 +42,8 @@ struct TrainResult {
   /// Whether max_epochs ended training before early stopping would have: the result then
   /// depends on the cap, which reports say.
   bool stopped_by_cap = false;
+  std::vector<std::string> regularizers;  ///< the names of EpochRecord::penalties' entries
+  std::vector<EpochRecord> history;       ///< one record per epoch run
 };
 
 /// How a loss combines the examples of a batch: their mean (ExpO, SENN) or their sum (RRR's
@@ -68,22 +78,20 @@ class BatchStream {
   torch::Tensor order_;
 };
 
-/// One process's part of data-parallel training: every rank draws the same minibatch, computes
-/// the loss of its contiguous block of it (scaled so that the ranks' losses sum to the whole
-/// batch's) and the penalties of the regularizers r with r mod size == rank on their whole
-/// batches, then `sum_gradients` sums the parameters' gradients over the ranks in place, so
-/// that every rank takes the step one process takes, up to the order of float summation.
-struct DataParallel {
-  int64_t rank = 0, size = 1;
-  std::function<void(std::vector<torch::Tensor>& gradients)> sum_gradients;
-};
+class Cluster;
 
 /// Trains `model` on `train` with `settings` (validated against train_schema()), stopping
 /// early on `validation`. Sets each regularizer's effective weight. Reports each finished epoch
-/// through ctx.progress(epochs, max_epochs), with a total of 0 when training has no cap. With
-/// `parallel`, this rank's part of data-parallel training (every rank calls it alike).
+/// through ctx.progress(epochs, max_epochs), with a total of 0 when training has no cap.
+///
+/// With `data_parallel`, this process's part of data-parallel training over its ranks (every
+/// rank calls it alike): every rank draws the same minibatch, computes the loss of its
+/// contiguous block of it (scaled so that the ranks' losses sum to the whole batch's) and the
+/// penalties of the regularizers r with r mod size == rank on their whole batches, then the
+/// parameters' gradients are summed over the ranks, so that every rank takes the step one
+/// process takes, up to the order of float summation.
 TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regularizers,
                         const Dataset& train, const Dataset& validation, const Params& settings,
-                        const Context& ctx, const DataParallel* parallel = nullptr);
+                        const Context& ctx, Cluster* data_parallel = nullptr);
 
 }  // namespace xreg
