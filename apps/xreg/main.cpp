@@ -1,10 +1,12 @@
 // xreg: runs pipeline files, lists plugins and compares runs.
 //
 //   xreg run FILE [--set KEY=VALUE]... [--plugin-dir DIR]... [--output DIR] [--quiet]
+//   xreg run --resume DIR [FILE] [--quiet]
 //   xreg validate FILE [--set KEY=VALUE]... [--plugin-dir DIR]... [--print]
 //   xreg plugins [--kind KIND] [--plugin-dir DIR]...
 //   xreg plugins show NAME [--kind KIND] [--plugin-dir DIR]...
 //   xreg compare RUN_DIR... [--markdown FILE] [--html FILE]
+//   xreg report RUN_DIR
 //
 // A pipeline file with a [sweep] table runs (or validates) every point of its grid.
 //
@@ -19,6 +21,7 @@
 #include <iostream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,7 +35,9 @@
 #include "xreg/host/plugin/registry.hpp"
 #include "xreg/host/plugin/schema.hpp"
 #include "xreg/host/report/compare.hpp"
+#include "xreg/host/report/html_report.hpp"
 #include "xreg/host/report/report.hpp"
+#include "xreg/host/run/checkpoints.hpp"
 #include "xreg/host/run/determinism.hpp"
 #include "xreg/host/run/runner.hpp"
 #include "xreg/sdk/version.h"
@@ -57,6 +62,7 @@ const char* kUsage =
     "  validate FILE    check a pipeline file against the plugins' schemas\n"
     "  plugins          list the plugins found (plugins show NAME: one in detail)\n"
     "  compare RUN...   set finished runs' metrics side by side, each against the first\n"
+    "  report RUN       rebuild a finished run's report.html from its files\n"
     "\n"
     "xreg <command> --help describes a command's options.\n";
 
@@ -107,12 +113,24 @@ bool wants_help(const po::variables_map& vm, const po::options_description& opti
   return true;
 }
 
-/// The pipeline file with its --set overrides, and the plugins it may use loaded.
-xreg::PipelineDocument load_document(xreg::Registry& registry, const po::variables_map& vm) {
+/// How a run is asked for on the command line: its pipeline file, --set overrides and plugin
+/// folders, paths made absolute so that `xreg run --resume` finds them again from anywhere.
+xreg::RunRecord invocation(const po::variables_map& vm) {
   if (!vm.count("file")) throw po::error("a pipeline FILE is required");
-  const std::string file = vm["file"].as<std::string>();
-  xreg::PipelineDocument document = xreg::read_pipeline_file(file, strings(vm, "set"));
-  auto dirs = strings(vm, "plugin-dir");
+  xreg::RunRecord record{fs::absolute(vm["file"].as<std::string>()).lexically_normal().string(),
+                         strings(vm, "set"),
+                         {},
+                         ""};
+  for (const auto& dir : strings(vm, "plugin-dir")) {
+    record.plugin_dirs.push_back(fs::absolute(dir).lexically_normal().string());
+  }
+  return record;
+}
+
+/// The pipeline file with its --set overrides, and the plugins it may use loaded.
+xreg::PipelineDocument load_document(xreg::Registry& registry, const xreg::RunRecord& run) {
+  xreg::PipelineDocument document = xreg::read_pipeline_file(run.file, run.sets);
+  auto dirs = run.plugin_dirs;
   for (const auto& dir : document.plugin_paths()) dirs.push_back(dir);
   load_plugins(registry, dirs);
   return document;
@@ -142,11 +160,16 @@ std::vector<xreg::Pipeline> validate_all(const xreg::PipelineDocument& document,
   return validate_sweep(document, points, registry);
 }
 
-/// FNV-1a of the resolved pipelines: equal on every rank given the same file and --set.
+/// FNV-1a of the resolved pipelines without their comments (which name the file as it was
+/// spelled): equal on every rank given the same file and --set, and when a run is resumed.
 std::string pipeline_digest(const std::vector<xreg::Pipeline>& pipelines) {
   uint64_t hash = 14695981039346656037ull;
   for (const auto& pipeline : pipelines) {
-    for (unsigned char c : xreg::resolved_toml(pipeline)) hash = (hash ^ c) * 1099511628211ull;
+    std::istringstream text(xreg::resolved_toml(pipeline));
+    for (std::string line; std::getline(text, line);) {
+      if (line.rfind('#', 0) == 0) continue;
+      for (unsigned char c : line + "\n") hash = (hash ^ c) * 1099511628211ull;
+    }
   }
   return std::to_string(hash);
 }
@@ -178,11 +201,34 @@ void publish(const std::vector<xreg::Pipeline>& pipelines,
   std::cout << xreg::sweep_table(points, reports);
 }
 
+/// The run asked for: the command line's, or with --resume FOLDER and no FILE the one that
+/// FOLDER records.
+xreg::RunRecord requested_run(const po::variables_map& vm) {
+  if (vm.count("resume") && !vm.count("file")) {
+    xreg::RunRecord recorded = xreg::read_run_record(vm["resume"].as<std::string>());
+    for (const auto& set : strings(vm, "set")) recorded.sets.push_back(set);  // checked later
+    return recorded;
+  }
+  return invocation(vm);
+}
+
+/// Refuses to resume `folder` with pipelines other than those its run was started with.
+void check_resumable(const std::string& folder, const std::string& digest) {
+  const xreg::RunRecord earlier = xreg::read_run_record(folder);
+  if (earlier.digest == digest) return;
+  throw xreg::ConfigError(folder + ": the run there was started from other pipelines (" +
+                          earlier.file +
+                          " with its --set); resume it with those, or run into another folder");
+}
+
 int run_command(const std::vector<std::string>& args) {
   po::options_description options("run options");
   options.add_options()("help,h", "describe this command")("output,o", po::value<std::string>(),
                                                            "output folder (default: [run] output)")(
-      "quiet,q", "print only the results table");
+      "quiet,q", "print only the results table")(
+      "resume", po::value<std::string>(),
+      "go on with the interrupted run in this folder: keep its finished trials, continue the "
+      "one it was training from its last checkpoint (FILE optional: the run's own by default)");
   options.add(pipeline_options()).add(plugin_options());
   po::options_description all;
   all.add(options).add_options()("file", po::value<std::string>());
@@ -190,17 +236,29 @@ int run_command(const std::vector<std::string>& args) {
   positional.add("file", 1);
   const auto vm = parse(args, all, positional);
   if (wants_help(vm, options,
-                 "usage: xreg run FILE [options]\n\nRuns every trial of a pipeline "
-                 "and writes its results to the output folder.")) {
+                 "usage: xreg run FILE [options]\n       xreg run --resume FOLDER [FILE] "
+                 "[options]\n\nRuns every trial of a pipeline and writes its results to the "
+                 "output folder.")) {
     return kSuccess;
   }
+  const bool resume = vm.count("resume") > 0;
+  if (resume && vm.count("output")) {
+    throw po::error("--resume FOLDER writes into FOLDER; give no --output with it");
+  }
   xreg::Registry registry;
-  const xreg::PipelineDocument document = load_document(registry, vm);
+  xreg::RunRecord run = requested_run(vm);
+  const xreg::PipelineDocument document = load_document(registry, run);
   const std::vector<xreg::SweepPoint> points = xreg::sweep_points(document);
   const std::vector<xreg::Pipeline> pipelines = validate_all(document, points, registry);
+  run.digest = pipeline_digest(pipelines);
+  const std::string output =
+      resume ? vm["resume"].as<std::string>() : output_folder(vm, pipelines.front());
+  if (resume) check_resumable(output, run.digest);
   const std::unique_ptr<xreg::Cluster> cluster = join_cluster(pipelines);
+  if (resume && cluster) {
+    throw xreg::ConfigError("--resume: a run resumes in one process; start it without a launcher");
+  }
   const bool writes = cluster == nullptr || cluster->rank() == 0;
-  const std::string output = output_folder(vm, pipelines.front());
   std::vector<std::string> outputs{output};
   if (!points.empty()) {
     outputs.clear();
@@ -210,6 +268,7 @@ int run_command(const std::vector<std::string>& args) {
   std::unique_ptr<std::ostream> rank_log;
   xreg::RunOptions run_options;
   run_options.cluster = cluster.get();
+  run_options.resume = resume;
   // On a terminal, one process redraws its progress lines in place; each line clears first.
   const bool terminal = !vm.count("quiet") && !cluster && ::isatty(STDERR_FILENO);
   if (!vm.count("quiet")) {
@@ -221,7 +280,8 @@ int run_command(const std::vector<std::string>& args) {
   try {
     if (writes) {
       xreg::prepare_output_folder(output);
-      if (!points.empty()) xreg::begin_sweep_output(output);
+      if (!resume && !points.empty()) xreg::begin_sweep_output(output);
+      if (!resume) xreg::begin_checkpoints(output, run);
       if (cluster) {
         cluster->on_failure(
             [output](const std::string& why) { xreg::mark_run_failed(output, why); });
@@ -256,7 +316,7 @@ int validate_command(const std::vector<std::string>& args) {
     return kSuccess;
   }
   xreg::Registry registry;
-  const xreg::PipelineDocument document = load_document(registry, vm);
+  const xreg::PipelineDocument document = load_document(registry, invocation(vm));
   const std::vector<xreg::SweepPoint> points = xreg::sweep_points(document);
   if (points.empty()) {
     const xreg::Pipeline pipeline = xreg::validate_pipeline(document, registry);
@@ -375,6 +435,26 @@ int compare_command(const std::vector<std::string>& args) {
   return kSuccess;
 }
 
+int report_command(const std::vector<std::string>& args) {
+  po::options_description options("report options");
+  options.add_options()("help,h", "describe this command");
+  po::options_description all;
+  all.add(options).add_options()("run", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("run", 1);
+  const auto vm = parse(args, all, positional);
+  if (wants_help(vm, options,
+                 "usage: xreg report RUN_DIR\n\nRebuilds RUN_DIR/report.html, the run's results "
+                 "as one self-contained page, from the files of the run folder alone.")) {
+    return kSuccess;
+  }
+  if (!vm.count("run")) throw po::error("a RUN_DIR is required");
+  const std::string folder = vm["run"].as<std::string>();
+  xreg::rebuild_html_report(folder);
+  std::cout << (fs::path(folder) / "report.html").string() << "\n";
+  return kSuccess;
+}
+
 int dispatch(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
@@ -392,6 +472,7 @@ int dispatch(int argc, char** argv) {
   if (command == "validate") return validate_command(args);
   if (command == "plugins") return plugins_command(args);
   if (command == "compare") return compare_command(args);
+  if (command == "report") return report_command(args);
   std::cerr << "xreg: unknown command '" << command << "'\n" << kUsage;
   return kUsageError;
 }

@@ -2,7 +2,6 @@
 // Welch t-test p-values against values computed here independently, "–" for missing metrics,
 // and each refusal through the real program (one line, exit code 2).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
@@ -27,18 +26,11 @@ fs::path scratch() {
   return dir;
 }
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using xreg::testing::Outcome;
 
 /// Runs `xreg ARGS` from the scratch folder.
 Outcome xreg(const std::string& args) {
-  const auto out = scratch() / "stdout", err = scratch() / "stderr";
-  const std::string command = "cd '" + scratch().string() + "' && '" XREG_APP "' " + args + " >'" +
-                              out.string() + "' 2>'" + err.string() + "'";
-  const int status = std::system(command.c_str());
-  return Outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  return xreg::testing::run_in(scratch(), "'" XREG_APP "' " + args);
 }
 
 /// metrics_trials.csv rows of one metric (`output` "" for a single column): trial t's mean is

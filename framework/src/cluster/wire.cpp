@@ -54,36 +54,10 @@ IValue summaries_value(const std::vector<MetricSummary>& rows) {
 
 std::vector<MetricSummary> summaries_of(const IValue& value) { return list_of(value, summary_of); }
 
-/// The training record as a double tensor [epochs, 2 + regularizers]: train loss, validation
-/// loss, then each penalty.
-torch::Tensor history_tensor(const TrainResult& t) {
-  const int64_t columns = 2 + static_cast<int64_t>(t.regularizers.size());
-  std::vector<double> flat;
-  for (const EpochRecord& epoch : t.history) {
-    flat.push_back(epoch.train_loss);
-    flat.push_back(epoch.validation_loss);
-    flat.insert(flat.end(), epoch.penalties.begin(), epoch.penalties.end());
-  }
-  return torch::tensor(flat, torch::kDouble).reshape({-1, columns});
-}
-
-std::vector<EpochRecord> history_of(const torch::Tensor& table) {
-  std::vector<EpochRecord> history;
-  const auto rows = table.accessor<double, 2>();
-  for (int64_t e = 0; e < rows.size(0); ++e) {
-    EpochRecord epoch;
-    epoch.train_loss = rows[e][0];
-    epoch.validation_loss = rows[e][1];
-    for (int64_t r = 2; r < rows.size(1); ++r) epoch.penalties.push_back(rows[e][r]);
-    history.push_back(std::move(epoch));
-  }
-  return history;
-}
-
 IValue training_value(const TrainResult& t) {
   return tuple({t.epochs, t.best_epoch, t.best_validation_objective, t.seconds, t.stopped_by_cap,
                 list_value(t.regularizers, [](const std::string& n) { return IValue(n); }),
-                history_tensor(t)});
+                history_table(t)});
 }
 
 TrainResult training_of(const IValue& value) {
@@ -95,7 +69,7 @@ TrainResult training_of(const IValue& value) {
   t.seconds = f[3].toDouble();
   t.stopped_by_cap = f[4].toBool();
   t.regularizers = list_of(f[5], [](const IValue& n) { return n.toStringRef(); });
-  t.history = history_of(f[6].toTensor());
+  t.history = history_from_table(f[6].toTensor());
   return t;
 }
 
@@ -194,3 +168,13 @@ torch::Tensor decode_tensor(const std::string& bytes) {
 }
 
 }  // namespace xreg
+/// The list `bytes` hold, each item decoded; RunError naming `what` when they cannot be read.
+template <class Decode>
+auto decoded_list(const std::string& bytes, Decode decode, const std::string& what) {
+  try {
+    return list_of(unpickled(bytes), decode);
+  } catch (const std::exception& e) {
+    throw RunError(what + " from another rank cannot be read: " + e.what());
+  }
+}
+

@@ -2,18 +2,12 @@
 
 #include <algorithm>
 #include <boost/math/distributions/students_t.hpp>
-#include <cerrno>
-#include <charconv>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <optional>
 #include <set>
 #include <utility>
 
+#include "report/run_folder.hpp"
 #include "report/sweep_plot.hpp"
 #include "report/text_table.hpp"
 #include "xreg/host/errors.hpp"
@@ -28,9 +22,6 @@ namespace {
 /// The files of a run folder that a comparison reads (report.hpp).
 constexpr const char* kTrialsFile = "metrics_trials.csv";
 constexpr const char* kTrialsHeader = "trial,metric,output,mean,sd,points";
-constexpr size_t kTrialsFields = 6;
-constexpr const char* kCompleteMarker = "run.complete";
-constexpr const char* kFailedMarker = "run.failed";
 
 /// Significant digits of means and SDs (as in `xreg run`'s table), and of changes and p-values.
 constexpr int kTableDigits = 4;
@@ -47,86 +38,32 @@ struct RunValues {
   std::set<int64_t> trials;
 };
 
-/// The fields of one CSV line, unquoting RFC 4180 fields (report.cpp quotes metric names with
-/// commas or quotes); nullopt when a quoted field is not closed on the line.
-std::optional<std::vector<std::string>> csv_fields(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-      fields.back() += '"';
-      ++i;
-    } else if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      fields.emplace_back();
-    } else {
-      fields.back() += c;
-    }
-  }
-  if (quoted) return std::nullopt;
-  return fields;
-}
-
-/// A whole field holding an integer >= 0.
-bool parse_index(const std::string& field, int64_t* value) {
-  const char* end = field.data() + field.size();
-  const auto result = std::from_chars(field.data(), end, *value);
-  return result.ec == std::errc() && result.ptr == end && *value >= 0;
-}
-
-/// A whole field holding a number; "nan" and "inf" as report.cpp writes undefined metrics.
-bool parse_number(const std::string& field, double* value) {
-  char* end = nullptr;
-  *value = std::strtod(field.c_str(), &end);
-  return !field.empty() && end == field.c_str() + field.size();
-}
-
 RunValues read_trials(const fs::path& file) {
-  const std::string path = file.string();
-  std::ifstream in(file);
-  if (!in) fail(path + ": cannot read: " + std::strerror(errno));
   RunValues run;
   std::set<std::pair<int64_t, std::string>> seen;
-  std::string line;
-  int64_t number = 0;
-  while (std::getline(in, line)) {
-    const std::string at = path + ":" + std::to_string(++number) + ": ";
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (number == 1 && line != kTrialsHeader) {
-      fail(at + "expected the header " + kTrialsHeader + ", found '" + line + "'");
-    }
-    if (number == 1 || line.empty()) continue;
-    const std::optional<std::vector<std::string>> fields = csv_fields(line);
-    if (!fields) fail(at + "expected a closing '\"', found the end of the line");
-    if (fields->size() != kTrialsFields) {
-      fail(at + "expected " + std::to_string(kTrialsFields) + " fields (" + kTrialsHeader +
-           "), found " + std::to_string(fields->size()));
-    }
-    const std::string &trial_text = (*fields)[0], &output_text = (*fields)[2],
-                      &mean_text = (*fields)[3];
+  for (const CsvRow& row : read_csv_file(file.string(), kTrialsHeader).rows) {
+    const std::string &trial_text = row.fields[0], &output_text = row.fields[2],
+                      &mean_text = row.fields[3];
     int64_t trial = 0, output = -1;
     double mean = 0;
     if (!parse_index(trial_text, &trial)) {
-      fail(at + "expected a trial number, found '" + trial_text + "'");
+      fail(row.at + "expected a trial number, found '" + trial_text + "'");
     }
     if (!output_text.empty() && !parse_index(output_text, &output)) {
-      fail(at + "expected an output index or an empty field, found '" + output_text + "'");
+      fail(row.at + "expected an output index or an empty field, found '" + output_text + "'");
     }
     if (!parse_number(mean_text, &mean)) {
-      fail(at + "expected a number for the mean, found '" + mean_text + "'");
+      fail(row.at + "expected a number for the mean, found '" + mean_text + "'");
     }
-    const std::string column = metric_column(MetricSummary{(*fields)[1], output});
+    const std::string column = metric_column(MetricSummary{row.fields[1], output});
     if (!seen.insert({trial, column}).second) {
-      fail(at + "expected one row per trial and metric, found trial " + trial_text + "'s " +
+      fail(row.at + "expected one row per trial and metric, found trial " + trial_text + "'s " +
            column + " again");
     }
     if (!run.values.count(column)) run.order.push_back(column);
     run.values[column].push_back(mean);
     run.trials.insert(trial);
   }
-  if (number == 0) fail(path + ":1: expected the header " + kTrialsHeader + ", found nothing");
   return run;
 }
 
@@ -134,18 +71,13 @@ RunValues read_trials(const fs::path& file) {
 RunValues read_run(const std::string& folder) {
   const fs::path dir(folder);
   std::error_code error;
-  if (!fs::exists(dir, error)) fail(folder + ": no such run folder");
-  if (!fs::is_directory(dir, error)) fail(folder + ": expected a run folder, found a file");
+  check_run_folder(folder);
   if (!fs::exists(dir / kTrialsFile, error)) {
     const bool sweep = fs::exists(dir / "sweep.csv", error);
     fail(folder + ": expected a run folder of xreg run, found no " + kTrialsFile +
          (sweep ? " (a sweep's folder: compare its points/<i>)" : ""));
   }
-  if (!fs::exists(dir / kCompleteMarker, error)) {
-    fail(folder + (fs::exists(dir / kFailedMarker, error)
-                       ? ": a failed run (run.failed, no run.complete), not a result"
-                       : ": an interrupted run (no run.complete), not a result"));
-  }
+  check_run_published(folder);
   return read_trials(dir / kTrialsFile);
 }
 

@@ -17,11 +17,13 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "report/run_folder.hpp"
 #include "report/sweep_plot.hpp"
 #include "report/text_table.hpp"
 #include "xreg/host/config/resolved_toml.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/plugin/schema.hpp"
+#include "xreg/host/report/html_report.hpp"
 
 namespace xreg {
 
@@ -187,10 +189,6 @@ std::string plugins_json(const Pipeline& pipeline, const Registry& registry) {
 
 /// Infix of the temporary files write_file_atomically renames into place.
 constexpr const char* kTemporaryTag = ".tmp";
-/// Written last: a run folder without it is not a result (see report.hpp).
-constexpr const char* kCompleteMarker = "run.complete";
-/// Written when a run fails after its folder was prepared: what stopped it.
-constexpr const char* kFailedMarker = "run.failed";
 
 /// Writes `content` to a new file at `path` and flushes it to the disk (fsync), so that the
 /// rename that publishes it never publishes an empty or partial file after a power loss.
@@ -300,6 +298,7 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
                                    trial.find_another[i].metrics, trial.find_another[i].mask);
     }
   }
+  write_file_atomically((dir / "report.html").string(), html_report(folder));
   write_file_atomically((dir / kCompleteMarker).string(),
                         "xreg " + std::to_string(report.trials.size()) +
                             " trials: every file of this run folder is written\n");
@@ -433,6 +432,7 @@ void write_sweep_report(const std::vector<SweepPoint>& points,
   write_file_atomically((dir / "sweep.csv").string(), sweep_csv(points, reports));
   const std::string figure = sweep_svg(points, reports);
   if (!figure.empty()) write_file_atomically((dir / "sweep.svg").string(), figure);
+  write_file_atomically((dir / "report.html").string(), html_report(folder));
   write_file_atomically((dir / kCompleteMarker).string(),
                         "xreg sweep of " + std::to_string(points.size()) +
                             " points: every file of this run folder is written\n");

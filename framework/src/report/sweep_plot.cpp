@@ -63,6 +63,30 @@ struct Axis {
 /// A metric's series: (x, mean, sd) per line, keyed by the other keys' values.
 using Series = std::map<std::string, std::vector<std::array<double, 3>>>;
 
+/// Lines beyond which a panel draws no legend (it would run off the panel).
+constexpr size_t kMaxLegend = 8;
+/// Distinct x values up to which a linear axis has a tick at each; beyond, round steps.
+constexpr size_t kMaxValueTicks = 12;
+
+/// About five round (1, 2 or 5 times a power of ten) ticks from `low` to `high`.
+std::vector<double> round_ticks(double low, double high) {
+  const double raw = (high - low) / 5;
+  if (!(raw > 0)) return {low};
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * power;
+  for (double factor : {1.0, 2.0, 5.0}) {
+    if (factor * power >= raw) {
+      step = factor * power;
+      break;
+    }
+  }
+  std::vector<double> ticks;
+  for (double t = std::ceil(low / step) * step; t <= high + 1e-9 * step; t += step) {
+    ticks.push_back(t);
+  }
+  return ticks;
+}
+
 std::string line_label(const SweepPoint& point) {
   std::string label;
   for (size_t k = 1; k < point.settings.size(); ++k) {
@@ -78,6 +102,9 @@ std::string x_ticks(const Axis& x, double y0, const std::vector<double>& values)
     for (double e = std::ceil(x.low); e <= x.high + 1e-9; ++e) ticks.push_back(std::pow(10.0, e));
   } else {
     ticks = values;
+    std::sort(ticks.begin(), ticks.end());
+    ticks.erase(std::unique(ticks.begin(), ticks.end()), ticks.end());
+    if (ticks.size() > kMaxValueTicks) ticks = round_ticks(x.low, x.high);
   }
   for (double t : ticks) {
     const std::string px = fixed(x(t));
@@ -101,12 +128,12 @@ std::string y_ticks(const Axis& y, double x0) {
   return svg;
 }
 
-std::string panel(const std::string& title, const std::string& x_name, const Series& series,
-                  bool log_x, double offset) {
+std::string panel(const ChartPanel& chart, double offset) {
+  const bool log_x = chart.log_x;
   double x_low = INFINITY, x_high = -INFINITY, y_low = INFINITY, y_high = -INFINITY;
   std::vector<double> xs;
-  for (const auto& [label, line] : series) {
-    for (const auto& [x, mean, sd] : line) {
+  for (const ChartLine& line : chart.lines) {
+    for (const auto& [x, mean, sd] : line.points) {
       x_low = std::min(x_low, x), x_high = std::max(x_high, x);
       y_low = std::min(y_low, mean - sd), y_high = std::max(y_high, mean + sd);
       xs.push_back(x);
@@ -120,32 +147,36 @@ std::string panel(const std::string& title, const std::string& x_name, const Ser
   const Axis y{y_low, y_high, false, offset + kPanelHeight - kBottom, offset + kTop};
   const double x0 = kLeft, y0 = offset + kPanelHeight - kBottom;
   std::string svg = "<text x='" + fixed(kPanelWidth / 2) + "' y='" + fixed(offset + 18) +
-                    "' text-anchor='middle' font-weight='bold'>" + html_escaped(title) + "</text>";
+                    "' text-anchor='middle' font-weight='bold'>" + html_escaped(chart.title) +
+                    "</text>";
   svg += "<line x1='" + fixed(x0) + "' y1='" + fixed(y0) + "' x2='" + fixed(kPanelWidth - kRight) +
          "' y2='" + fixed(y0) + "' stroke='#333'/><line x1='" + fixed(x0) + "' y1='" +
          fixed(offset + kTop) + "' x2='" + fixed(x0) + "' y2='" + fixed(y0) + "' stroke='#333'/>";
   svg += x_ticks(x, y0, xs) + y_ticks(y, x0);
   svg += "<text x='" + fixed((kLeft + kPanelWidth - kRight) / 2) + "' y='" + fixed(y0 + 36) +
-         "' text-anchor='middle'>" + html_escaped(x_name) + (log_x ? " (log scale)" : "") +
+         "' text-anchor='middle'>" + html_escaped(chart.x_name) + (log_x ? " (log scale)" : "") +
          "</text>";
   size_t color = 0;
-  for (const auto& [label, line] : series) {
+  const bool legend = chart.lines.size() <= kMaxLegend;
+  for (const ChartLine& line : chart.lines) {
     const std::string stroke = kColors[color++ % std::size(kColors)];
     std::string path;
-    for (const auto& [vx, mean, sd] : line) {
+    for (const auto& [vx, mean, sd] : line.points) {
       const std::string px = fixed(x(vx));
       path += (path.empty() ? "M" : " L") + px + "," + fixed(y(mean));
       if (sd > 0) {
         svg += "<line x1='" + px + "' y1='" + fixed(y(mean - sd)) + "' x2='" + px + "' y2='" +
                fixed(y(mean + sd)) + "' stroke='" + stroke + "'/>";
       }
-      svg += "<circle cx='" + px + "' cy='" + fixed(y(mean)) + "' r='3' fill='" + stroke + "'/>";
+      if (chart.markers) {
+        svg += "<circle cx='" + px + "' cy='" + fixed(y(mean)) + "' r='3' fill='" + stroke + "'/>";
+      }
     }
     svg += "<path d='" + path + "' fill='none' stroke='" + stroke + "'/>";
-    if (!label.empty()) {
+    if (legend && !line.label.empty()) {
       svg += "<text x='" + fixed(kPanelWidth - kRight) + "' y='" +
              fixed(offset + kTop + 14 * double(color)) + "' text-anchor='end' fill='" + stroke +
-             "'>" + html_escaped(label) + "</text>";
+             "'>" + html_escaped(line.label) + "</text>";
     }
   }
   return svg;
@@ -179,12 +210,19 @@ std::string sweep_svg(const std::vector<SweepPoint>& points,
   for (auto& [column, series] : by_column) {
     for (auto& [label, line] : series) std::sort(line.begin(), line.end());
   }
-  std::string body;
-  for (size_t c = 0; c < columns.size(); ++c) {
-    body += panel(columns[c], points[0].settings[0].key, by_column[columns[c]], log_x,
-                  kPanelHeight * double(c));
+  std::vector<ChartPanel> panels;
+  for (const std::string& column : columns) {
+    ChartPanel chart{column, points[0].settings[0].key, {}, log_x, true};
+    for (auto& [label, line] : by_column[column]) chart.lines.push_back({label, line});
+    panels.push_back(chart);
   }
-  const std::string height = fixed(kPanelHeight * double(columns.size()));
+  return line_chart_svg(panels);
+}
+
+std::string line_chart_svg(const std::vector<ChartPanel>& panels) {
+  std::string body;
+  for (size_t p = 0; p < panels.size(); ++p) body += panel(panels[p], kPanelHeight * double(p));
+  const std::string height = fixed(kPanelHeight * double(panels.size()));
   return "<svg xmlns='http://www.w3.org/2000/svg' width='" + fixed(kPanelWidth) + "' height='" +
          height +
          "' font-family='sans-serif' font-size='12'><rect width='100%' height='100%' "

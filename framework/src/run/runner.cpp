@@ -8,10 +8,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iomanip>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -21,6 +25,7 @@
 #include "xreg/host/data/splits.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/report/report.hpp"
+#include "xreg/host/run/checkpoints.hpp"
 #include "xreg/sdk/context.hpp"
 #include "xreg/sdk/explainer.hpp"
 #include "xreg/sdk/metric.hpp"
@@ -264,7 +269,7 @@ std::vector<torch::Tensor> score_points(Model& model, const Batch& points, const
   for (const auto& e : explainers) {
     explanations.push_back(e.explainer->explain(model, points, stage("explainer " + e.name)));
   }
-  std::vector<torch::Tensor> values;
+  std::vector<torch::Tensor>& values = block.values;
   for (const Scoring& s : scorings) {
     const bool of_model = s.explainer < 0;
     MetricInput input{model,
@@ -275,7 +280,7 @@ std::vector<torch::Tensor> score_points(Model& model, const Batch& points, const
                       &data.train};
     values.push_back(s.metric->evaluate(input, stage(s.name)).values);
   }
-  return values;
+  return block;
 }
 
 /// Blocks of points scored in parallel by [run] threads workers (0: as many as the machine has
@@ -304,7 +309,7 @@ std::vector<torch::Tensor> score_in_parallel(Model& model, const Batch& points,
   worker_ctx.max_values_per_pass = std::max<int64_t>(1, ctx.max_values_per_pass / workers);
   const Context progress = with_progress(ctx, options, "explanations and metrics, blocks");
   const int64_t n = points.size();
-  std::vector<std::vector<torch::Tensor>> blocks(workers);
+  std::vector<ScoredBlock> blocks(workers);
   std::vector<std::exception_ptr> failures(workers);
   std::mutex done_lock;
   int64_t done = 0;
@@ -326,13 +331,14 @@ std::vector<torch::Tensor> score_in_parallel(Model& model, const Batch& points,
   for (const std::exception_ptr& failure : failures) {
     if (failure) std::rethrow_exception(failure);
   }
-  std::vector<torch::Tensor> values;
+  ScoredBlock whole;
   for (size_t s = 0; s < scorings.size(); ++s) {
     std::vector<torch::Tensor> parts;
     for (const auto& block : blocks) parts.push_back(block[s]);
     values.push_back(torch::cat(parts, 0));
   }
-  return values;
+  for (auto& item : e.diagnostics) item.second = item.second.detach().cpu();
+  return e;
 }
 
 /// Every metric's rows on the test points (this rank's block of them, with a shard): the
@@ -341,7 +347,8 @@ std::vector<torch::Tensor> score_in_parallel(Model& model, const Batch& points,
 std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Registry& registry,
                                             Model& model, const SplitData& data, const Context& ctx,
                                             const RunOptions& options, Cluster* shard,
-                                            std::vector<PointValues>& points) {
+                                            std::vector<PointValues>& points,
+                                            std::vector<ExplainedPoints>& explained) {
   const Dataset& test = data.test;
   if (test.size() == 0)
     throw ConfigError(pipeline.file + ": the data have no test split to evaluate on");
@@ -365,11 +372,11 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   }
   const Batch block = shard_block(test.points, shard);
   const int64_t workers = worker_count(pipeline, block.size());
-  std::vector<torch::Tensor> values(scorings.size());  // undefined: no points here
+  ScoredBlock scored{std::vector<torch::Tensor>(scorings.size()), {}};  // none: no points here
   if (block.size() > 0 && workers > 1) {
-    values = score_in_parallel(model, block, data, explainers, scorings, ctx, options, workers);
+    scored = score_in_parallel(model, block, data, explainers, scorings, ctx, options, workers);
   } else if (block.size() > 0) {
-    values = score_points(model, block, data, explainers, scorings, [&](const std::string& name) {
+    scored = score_points(model, block, data, explainers, scorings, [&](const std::string& name) {
       return with_progress(ctx, options, name);
     });
   }
@@ -400,7 +407,8 @@ struct ModelRun {
 
 ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
                             const SplitData& data, const Dataset& shape_source, const Context& ctx,
-                            uint64_t init_seed, const RunOptions& options, Cluster* shard) {
+                            uint64_t init_seed, const RunOptions& options, Cluster* shard,
+                            const TrainCheckpoint* checkpoint = nullptr) {
   ModelRun run;
   torch::manual_seed(init_seed);
   run.model = create<Model>(registry, pipeline.model);
@@ -414,9 +422,9 @@ ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
     model.set_training(false);
     check_training_pass(pipeline, data.train, ctx);
     check_regularizers(pipeline, regularizers, model, data.train, ctx);
-    run.training =
-        train_model(model, regularizers, data.train, data.val, pipeline.train,
-                    with_progress(ctx, options, "training epochs"), data_parallel(pipeline, shard));
+    run.training = train_model(model, regularizers, data.train, data.val, pipeline.train,
+                               with_progress(ctx, options, "training epochs"),
+                               data_parallel(pipeline, shard), checkpoint);
     run.trained = true;
     if (run.training.stopped_by_cap) {
       run.notes.push_back("training stopped at max_epochs = " +
@@ -589,7 +597,8 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
         find_another(pipeline, registry, trial, data, shape_source, ctx, options, shard, report);
   } else {
     ModelRun run = train_and_evaluate(pipeline, registry, data, shape_source, ctx,
-                                      detail::stream_seed(seed, "init", trial), options, shard);
+                                      detail::stream_seed(seed, "init", trial), options, shard,
+                                      options.output.empty() ? nullptr : &checkpoint);
     model = run.model;
     report.trained = run.trained;
     report.training = run.training;
@@ -632,6 +641,8 @@ struct Job {
 std::string parallelism(const Pipeline& pipeline, size_t jobs, const Cluster& cluster) {
   const std::string asked = pipeline.run.string("parallel");
   if (asked != "auto") return asked;
+    const TrainCheckpoint checkpoint{trial_state_file(options.output, trial),
+                                     pipeline.run.real("checkpoint_every"), options.resume};
   return static_cast<int64_t>(jobs) >= cluster.size() ? "trials" : "points";
 }
 
@@ -667,6 +678,30 @@ std::vector<MetricSummary> summarize(const std::string& metric, const torch::Ten
     auto column = v.select(1, k);
     const double sd = n > 1 ? column.std(/*unbiased=*/true).item<double>() : 0.0;
     rows.push_back({metric, per_output ? k : -1, column.mean().item<double>(), sd, n});
+/// Trial `trial`'s report as an earlier, interrupted run finished it, when resuming one that
+/// did; logged. Empty otherwise.
+std::optional<TrialReport> finished_trial(const RunOptions& options, int64_t trial) {
+  if (!options.resume || options.output.empty()) return std::nullopt;
+  const std::string file = finished_trial_file(options.output, trial);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<TaggedTrial> kept = decode_trials(bytes);
+  if (kept.size() != 1 || kept.front().report.trial != trial) {
+    throw RunError(file + ": expected trial " + std::to_string(trial) + "'s report");
+  }
+  if (options.log) *options.log << "trial " << trial + 1 << ": finished before, kept\n";
+  return std::move(kept.front().report);
+}
+
+/// Keeps a finished trial's report in the run folder, so that a resumed run does not redo it.
+void keep_finished_trial(const std::string& folder, const TrialReport& report) {
+  write_checkpoint_file(finished_trial_file(folder, report.trial),
+                        encode_trials({TaggedTrial{0, report}}));
+  std::error_code error;
+  std::filesystem::remove(trial_state_file(folder, report.trial), error);  // no longer needed
+}
+
   }
   return rows;
 }
@@ -701,7 +736,7 @@ std::vector<RunReport> run_pipelines(const std::vector<Pipeline>& pipelines,
       *options.log << (pipelines.size() > 1 ? "sweep point " + std::to_string(p) + ", " : "")
                    << "trial " << trial + 1 << "/" << pipelines[p].run.integer("trials") << '\n';
     }
-    if (cluster == nullptr && trial == 0 && !job_options.output.empty() &&
+    if (cluster == nullptr && trial == 0 && !job_options.output.empty() && !options.resume &&
         find_another_iterations(pipelines[p]) > 0) {
       begin_find_another_output(job_options.output);
     }
@@ -719,3 +754,8 @@ std::vector<RunReport> run_pipelines(const std::vector<Pipeline>& pipelines,
 }
 
 }  // namespace xreg
+    if (std::optional<TrialReport> kept = finished_trial(job_options, trial)) {
+      trials[p].push_back(std::move(*kept));
+      continue;
+    }
+    if (!job_options.output.empty()) keep_finished_trial(job_options.output, trials[p].back());

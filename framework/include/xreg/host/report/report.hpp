@@ -18,6 +18,8 @@
 ///                           of iteration i's model, and trial-<t>-iteration-<i>-mask.pt, the
 ///                           union mask A_i+1 (uint8, x's shape; torch.load), each written as
 ///                           soon as its iteration ends
+///   report.html             the run on one self-contained page, from the files above alone
+///                           (html_report.hpp; `xreg report` rebuilds it)
 ///   run.complete            the marker: every file above belongs to one finished run
 
 #include <cstddef>

@@ -79,6 +79,10 @@ RunReport run_pipeline(const Pipeline& pipeline, const Registry& registry,
 ///             to rank 0, which writes the files the trials would have written as they went;
 ///   "points": every rank trains every trial's model; each explains and scores a contiguous
 ///             block of the test points' global indices and rank 0 gathers the per-point values;
+  /// Go on with the run `output` holds (`xreg run --resume`): keep the trials it finished and
+  /// continue the one it was training from its checkpoint (checkpoints.hpp). Every run in one
+  /// process with an output folder writes those checkpoints.
+  bool resume = false;
 ///   "auto":   "trials" when there are at least as many jobs as ranks, else "points".
 /// Either way rank 0's reports hold what one process computes, bit for bit (a point's result
 /// depends only on the seed, its stream and its global index); the other ranks' are empty.
