@@ -147,7 +147,7 @@ TEST(ValidatePipeline, UnknownKeyWithoutCloseMatchListsTheKnownKeys) {
       error_of(kMlp + "\n[run]\n  colour = 1\n"),
       "p.toml:5:3: unknown key 'colour' in [run] (known keys: seed, trials, output, "
       "plugin_path, device, dtype, threads, prototypes, max_rows_per_pass, max_values_per_pass, "
-      "parallel, timeout)");
+      "parallel, checkpoint_every, timeout)");
 }
 
 TEST(ValidatePipeline, UnknownTopLevelTable) {

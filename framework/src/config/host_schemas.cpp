@@ -48,6 +48,11 @@ constexpr xreg_param_spec kRunSpecs[] = {
                   "ranks, else points). trials and points give one process's results bit for "
                   "bit; data gives them up to the order of float summation in training.",
                   "auto|trials|points|data"),
+    param::real("checkpoint_every", "30.0",
+                "Seconds of training between the checkpoints a run keeps in its folder for "
+                "xreg run --resume (one is written when a trial's training ends, whatever this "
+                "is); 0: after every epoch. Results do not depend on it.")
+        .non_negative(),
     param::integer("timeout", "300",
                    "Seconds a multi-process run waits for every rank to join, and for a silent "
                    "rank before it names it lost and stops.")

@@ -1,14 +1,20 @@
 #include "xreg/host/run/trainer.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
+#include <torch/serialize/archive.h>
 
 #include <chrono>
+#include <filesystem>
 #include <limits>
+#include <mutex>
+#include <sstream>
 
 #include "xreg/host/cluster/cluster.hpp"
 #include "xreg/host/errors.hpp"
+#include "xreg/host/run/checkpoints.hpp"
 #include "xreg/sdk/predict.hpp"
 
 namespace xreg {
@@ -58,6 +64,14 @@ int64_t BatchStream::batches_per_pass() const {
   return shuffle_ ? std::max<int64_t>(1, n_ / batch_) : (n_ + batch_ - 1) / batch_;
 }
 
+BatchStream::Position BatchStream::tell() const { return {order_, position_, shuffles_}; }
+
+void BatchStream::seek(const Position& position) {
+  order_ = position.order.to(torch::kLong);
+  position_ = position.position;
+  shuffles_ = position.shuffles;
+}
+
 void BatchStream::reshuffle() {
   if (shuffle_) {
     auto generator = ctx_.generator(stream_, 0, shuffles_++);
@@ -86,6 +100,30 @@ torch::Tensor BatchStream::next() {
   }
   auto indices = parts.size() == 1 ? parts.front() : torch::cat(parts);
   return indices.to(ctx_.device);
+}
+
+torch::Tensor history_table(const TrainResult& result) {
+  const int64_t columns = 2 + static_cast<int64_t>(result.regularizers.size());
+  std::vector<double> flat;
+  for (const EpochRecord& epoch : result.history) {
+    flat.push_back(epoch.train_loss);
+    flat.push_back(epoch.validation_loss);
+    flat.insert(flat.end(), epoch.penalties.begin(), epoch.penalties.end());
+  }
+  return torch::tensor(flat, torch::kDouble).reshape({-1, columns});
+}
+
+std::vector<EpochRecord> history_from_table(const torch::Tensor& table) {
+  std::vector<EpochRecord> history;
+  const auto rows = table.accessor<double, 2>();
+  for (int64_t e = 0; e < rows.size(0); ++e) {
+    EpochRecord epoch;
+    epoch.train_loss = rows[e][0];
+    epoch.validation_loss = rows[e][1];
+    for (int64_t r = 2; r < rows.size(1); ++r) epoch.penalties.push_back(rows[e][r]);
+    history.push_back(std::move(epoch));
+  }
+  return history;
 }
 
 namespace {
@@ -231,6 +269,144 @@ EpochRecord epoch_record(const torch::Tensor& summed_terms, int64_t steps) {
   return record;
 }
 
+/// Everything the loop carries from epoch to epoch besides the model, the optimizer and the
+/// batch streams: what a checkpoint saves with them.
+struct LoopState {
+  TrainResult result;
+  std::vector<torch::Tensor> best_state;
+  int64_t step = 0;
+  bool finished = false;  ///< training ended; the model holds its final weights
+};
+
+/// The parts of a training run a checkpoint holds.
+struct Resumable {
+  Model& model;
+  torch::optim::Optimizer& optimizer;
+  std::vector<BatchStream*> streams;  ///< the model's minibatches, then each regularizer's
+  LoopState& loop;
+};
+
+void write_tensors(torch::serialize::OutputArchive& archive, const std::string& key,
+                   const std::vector<torch::Tensor>& tensors) {
+  archive.write(key + "/count", static_cast<int64_t>(tensors.size()));
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    archive.write(key + "/" + std::to_string(i), tensors[i].detach());
+  }
+}
+
+std::vector<torch::Tensor> read_tensors(torch::serialize::InputArchive& archive,
+                                        const std::string& key) {
+  c10::IValue count;
+  archive.read(key + "/count", count);
+  std::vector<torch::Tensor> tensors(static_cast<size_t>(count.toInt()));
+  for (size_t i = 0; i < tensors.size(); ++i)
+    archive.read(key + "/" + std::to_string(i), tensors[i]);
+  return tensors;
+}
+
+void save_checkpoint(const std::string& file, const Resumable& run) {
+  torch::serialize::OutputArchive archive;
+  const TrainResult& result = run.loop.result;
+  write_tensors(archive, "model", run.model.state());
+  write_tensors(archive, "best", run.loop.best_state);
+  torch::serialize::OutputArchive optimizer;
+  run.optimizer.save(optimizer);
+  archive.write("optimizer", optimizer);
+  for (size_t k = 0; k < run.streams.size(); ++k) {
+    const BatchStream::Position at = run.streams[k]->tell();
+    const std::string key = "stream/" + std::to_string(k);
+    archive.write(key + "/order", at.order);
+    archive.write(key + "/position", at.position);
+    archive.write(key + "/shuffles", at.shuffles);
+  }
+  archive.write("generator", at::detail::getDefaultCPUGenerator().get_state());
+  archive.write("step", run.loop.step);
+  archive.write("finished", run.loop.finished);
+  archive.write("epochs", result.epochs);
+  archive.write("best_epoch", result.best_epoch);
+  archive.write("best_validation_objective", result.best_validation_objective);
+  archive.write("seconds", result.seconds);
+  archive.write("stopped_by_cap", result.stopped_by_cap);
+  archive.write("history", history_table(result));
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_checkpoint_file(file, bytes.str());
+}
+
+void load_checkpoint(const std::string& file, Resumable& run) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(file);
+  } catch (const c10::Error& e) {
+    throw RunError(file + ": not a training checkpoint xreg can read: " + first_line(e.what()));
+  }
+  auto value = [&](const std::string& key) {
+    c10::IValue v;
+    archive.read(key, v);
+    return v;
+  };
+  restore(run.model, read_tensors(archive, "model"));
+  run.loop.best_state = read_tensors(archive, "best");
+  torch::serialize::InputArchive optimizer;
+  archive.read("optimizer", optimizer);
+  run.optimizer.load(optimizer);
+  for (size_t k = 0; k < run.streams.size(); ++k) {
+    const std::string key = "stream/" + std::to_string(k);
+    BatchStream::Position at;
+    archive.read(key + "/order", at.order);
+    at.position = value(key + "/position").toInt();
+    at.shuffles = value(key + "/shuffles").toInt();
+    run.streams[k]->seek(at);
+  }
+  torch::Tensor generator;
+  archive.read("generator", generator);
+  at::Generator default_generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(default_generator.mutex());
+  default_generator.set_state(generator);
+  TrainResult& result = run.loop.result;
+  run.loop.step = value("step").toInt();
+  run.loop.finished = value("finished").toBool();
+  result.epochs = value("epochs").toInt();
+  result.best_epoch = value("best_epoch").toInt();
+  result.best_validation_objective = value("best_validation_objective").toDouble();
+  result.seconds = value("seconds").toDouble();
+  result.stopped_by_cap = value("stopped_by_cap").toBool();
+  torch::Tensor history;
+  archive.read("history", history);
+  result.history = history_from_table(history);
+}
+
+/// Saves the run's state when `checkpoint` asks for it: at the end, or when its interval has
+/// passed since `last`.
+class Checkpointer {
+ public:
+  explicit Checkpointer(const TrainCheckpoint* checkpoint) : checkpoint_(checkpoint) {}
+
+  /// Resumes `run` from the checkpoint file when one is asked for and exists; true if it did.
+  bool resume(Resumable& run) const {
+    if (checkpoint_ == nullptr || !checkpoint_->resume) return false;
+    if (!std::filesystem::exists(checkpoint_->file)) return false;
+    load_checkpoint(checkpoint_->file, run);
+    return true;
+  }
+
+  void maybe_save(Resumable& run, double elapsed_seconds, bool force) {
+    if (checkpoint_ == nullptr) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double since = std::chrono::duration<double>(now - last_).count();
+    if (!force && since < checkpoint_->every_seconds) return;
+    const double kept = run.loop.result.seconds;
+    run.loop.result.seconds = elapsed_seconds;
+    save_checkpoint(checkpoint_->file, run);
+    run.loop.result.seconds = kept;
+    last_ = now;
+  }
+
+ private:
+  const TrainCheckpoint* checkpoint_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 /// The gradients of every parameter, zeros where a rank's part of the loss did not reach one.
 std::vector<torch::Tensor> gradients_of(Model& model) {
   std::vector<torch::Tensor> gradients;
@@ -245,7 +421,8 @@ std::vector<torch::Tensor> gradients_of(Model& model) {
 
 TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regularizers,
                         const Dataset& train, const Dataset& validation, const Params& settings,
-                        const Context& ctx, Cluster* data_parallel) {
+                        const Context& ctx, Cluster* data_parallel,
+                        const TrainCheckpoint* checkpoint) {
   const auto start = std::chrono::steady_clock::now();
   const int64_t batch_size = settings.integer("batch_size");
   const int64_t max_epochs = settings.integer("max_epochs");
@@ -273,12 +450,19 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
         "stopping, and the data have none");
   }
 
-  TrainResult result;
+  LoopState loop;
+  TrainResult& result = loop.result;
   result.best_validation_objective = std::numeric_limits<double>::infinity();
   for (const auto& slot : regularizers) result.regularizers.push_back(slot.name);
-  std::vector<torch::Tensor> best_state;
-  int64_t step = 0;
-  for (int64_t epoch = 0;; ++epoch) {
+  Resumable run{model, *optimizer, {&model_batches}, loop};
+  for (auto& stream : regularization_batches) run.streams.push_back(&stream);
+  Checkpointer checkpointer(checkpoint);
+  const double earlier_seconds = checkpointer.resume(run) ? result.seconds : 0.0;
+  auto elapsed = [&] {
+    return earlier_seconds +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (int64_t epoch = result.epochs; !loop.finished; ++epoch) {
     const bool stop_early = epoch - result.best_epoch > patience && epoch > min_epochs;
     if (early_stopping && stop_early) break;
     if (max_epochs > 0 && epoch == max_epochs) {
@@ -288,11 +472,11 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
     }
     model.set_training(true);
     torch::Tensor summed_terms;
-    for (int64_t s = 0; s < steps_per_epoch; ++s, ++step) {
+    for (int64_t s = 0; s < steps_per_epoch; ++s, ++loop.step) {
       optimizer->zero_grad();
       const Batch batch = rows(train, model_batches.next());
       StepLoss loss = step_loss(model, regularizers, train, batch, regularization_batches,
-                                reduction, step, ctx, data_parallel);
+                                reduction, loop.step, ctx, data_parallel);
       loss.total.backward();
       if (data_parallel) {
         std::vector<torch::Tensor> summed = gradients_of(model);
@@ -307,17 +491,26 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
     result.history.push_back(epoch_record(summed_terms, steps_per_epoch));
     result.epochs = epoch + 1;
     ctx.progress(result.epochs, max_epochs);  // a total of 0: no cap, not known in advance
-    if (!early_stopping) continue;
-    const Validation validation_result = validate(model, regularizers, validation, epoch, ctx);
-    result.history.back().validation_loss = validation_result.loss;
-    if (validation_result.objective < result.best_validation_objective - tol) {
-      result.best_validation_objective = validation_result.objective;
-      result.best_epoch = epoch;
-      best_state = snapshot(model);
+    if (early_stopping) {
+      const Validation validation_result = validate(model, regularizers, validation, epoch, ctx);
+      result.history.back().validation_loss = validation_result.loss;
+      if (validation_result.objective < result.best_validation_objective - tol) {
+        result.best_validation_objective = validation_result.objective;
+        result.best_epoch = epoch;
+        loop.best_state = snapshot(model);
+      }
     }
+    checkpointer.maybe_save(run, elapsed(), false);
   }
-  if (settings.boolean("restore_best") && !best_state.empty()) restore(model, best_state);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!loop.finished) {
+    if (settings.boolean("restore_best") && !loop.best_state.empty()) {
+      restore(model, loop.best_state);
+    }
+    loop.finished = true;
+    loop.best_state.clear();  // the model holds what training leaves; the copy is not needed
+    checkpointer.maybe_save(run, elapsed(), true);
+  }
+  result.seconds = elapsed();
   return result;
 }
 

@@ -46,6 +46,23 @@ struct TrainResult {
   std::vector<EpochRecord> history;       ///< one record per epoch run
 };
 
+/// The training record as a double table [epochs, 2 + regularizers] (train loss, validation
+/// loss, then each penalty), as checkpoints and multi-process runs carry it; and back.
+torch::Tensor history_table(const TrainResult& result);
+std::vector<EpochRecord> history_from_table(const torch::Tensor& table);
+
+/// Where train_model keeps its state so that a run killed at any moment can go on from it
+/// (`xreg run --resume`) and end with the numbers an uninterrupted run gives, bit for bit on CPU.
+/// The state: the weights, the optimizer's moments, the early-stopping record with the best
+/// weights, the batch streams' positions and torch's default generator.
+struct TrainCheckpoint {
+  std::string file;  ///< written atomically (write_file_atomically)
+  /// Written after an epoch when this many seconds have passed since the last write (0: after
+  /// every epoch), and always when training ends.
+  double every_seconds = 30.0;
+  bool resume = false;  ///< start from `file` when it exists
+};
+
 /// How a loss combines the examples of a batch: their mean (ExpO, SENN) or their sum (RRR's
 /// reference, whose penalty is a sum over the batch too).
 enum class Reduction { mean, sum };
@@ -69,6 +86,14 @@ class BatchStream {
   /// ceiling of it unshuffled.
   int64_t batches_per_pass() const;
 
+  /// Where the stream stands: saved with a checkpoint, restored by seek().
+  struct Position {
+    torch::Tensor order;
+    int64_t position = 0, shuffles = 0;
+  };
+  Position tell() const;
+  void seek(const Position& position);
+
  private:
   void reshuffle();
   bool shuffle_;
@@ -90,8 +115,11 @@ class Cluster;
 /// penalties of the regularizers r with r mod size == rank on their whole batches, then the
 /// parameters' gradients are summed over the ranks, so that every rank takes the step one
 /// process takes, up to the order of float summation.
+///
+/// With `checkpoint`, saves its state as TrainCheckpoint says and, when asked, resumes from it.
 TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regularizers,
                         const Dataset& train, const Dataset& validation, const Params& settings,
-                        const Context& ctx, Cluster* data_parallel = nullptr);
+                        const Context& ctx, Cluster* data_parallel = nullptr,
+                        const TrainCheckpoint* checkpoint = nullptr);
 
 }  // namespace xreg
