@@ -135,6 +135,40 @@ TEST_F(CsvTest, HeaderNoReadsTheFirstRowAsData) {
             path_ + ":1: column 'x0' (0): expected a number, found 'a'");
 }
 
+TEST_F(CsvTest, SklearnLayoutSkipsTheCountLineAndReadsNamesWhenTheFileHasThem) {
+  const Params sklearn = data_params({{"header", "sklearn"}});
+  const Table named = read_csv(write("a.csv", "2,2,,\nA,B,Y\n1,2,3\n4,5,6\n"), sklearn);
+  EXPECT_EQ(named.feature_names, (Names{"A", "B"}));
+  EXPECT_EQ(values_of(named.y), (std::vector<double>{3, 6}));
+  const Table unnamed = read_csv(write("b.csv", "2,2,setosa,virginica\n1,2,0\n4,5,1\n"), sklearn);
+  EXPECT_EQ(unnamed.feature_names, (Names{"x0", "x1"}));
+  EXPECT_EQ(values_of(unnamed.x.flatten()), (std::vector<double>{1, 2, 4, 5}));
+}
+
+TEST_F(CsvTest, SklearnLayoutChecksTheCountsOfItsFirstLine) {
+  const Params sklearn = data_params({{"header", "sklearn"}});
+  EXPECT_EQ(error_of("3,2,a,b\n1,2,0\n4,5,1\n", sklearn),
+            path_ + ": expected 3 data rows as its first line says, found 2");
+  EXPECT_EQ(error_of("2,3,a,b\n1,2,0\n4,5,1\n", sklearn),
+            path_ +
+                ":2: expected 4 fields (3 features and the target, as the first line says), "
+                "found 3");
+  EXPECT_EQ(error_of("x,2\n1,2,0\n", sklearn),
+            path_ +
+                ":1: expected scikit-learn's first line (rows, features, class names), "
+                "found 'x' where the number of rows goes");
+}
+
+TEST_F(CsvTest, ReadsDebiansScikitLearnHousingFile) {
+  const std::string file =
+      "/usr/lib/python3/dist-packages/sklearn/datasets/data/boston_house_prices.csv";
+  if (!fs::exists(file)) GTEST_SKIP() << "python3-sklearn is not installed";
+  const Table table = read_csv(file, data_params({{"header", "sklearn"}, {"target", "MEDV"}}));
+  EXPECT_EQ(table.x.sizes(), (std::vector<int64_t>{506, 13}));
+  EXPECT_EQ(table.feature_names.front(), "CRIM");
+  EXPECT_DOUBLE_EQ(values_of(table.y).front(), 24.0);
+}
+
 TEST_F(CsvTest, EmptyHeaderFieldIsNamedByItsIndex) {
   const Table table = read_csv(write("a.csv", ",0,1\n0,2,3\n1,4,5\n"), data_params());
   EXPECT_EQ(table.feature_names, (Names{"column0", "0"}));

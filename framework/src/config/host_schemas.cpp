@@ -96,8 +96,10 @@ constexpr xreg_param_spec kDataSpecs[] = {
                 "../shared/data/uci/cancer.csv."),
     param::string("header", "\"auto\"",
                   "Whether the first row names the columns; auto: when any of its fields is not a "
-                  "number.",
-                  "auto|yes|no"),
+                  "number; sklearn: the layout of scikit-learn's bundled data files (Debian's "
+                  "python3-sklearn, sklearn/datasets/data/*.csv): a first line of the row and "
+                  "feature counts, checked, then a line of names in some, then the rows.",
+                  "auto|yes|no|sklearn"),
     param::string("target", "\"last\"",
                   "The target column: its name, its 0-based index (4 or \"4\"), or last."),
     param::strings("ignore", "[]",

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -204,38 +205,86 @@ CsvRecords read_records(const std::string& path) {
 /// The column names and where the data records start.
 struct Layout {
   std::vector<std::string> names;
+  std::optional<size_t> header;  ///< the record that names the columns, if any
   size_t first_data_record = 0;
 };
 
-/// With header "auto", the first record is a header when any of its fields is not a number
-/// (an empty field counts as not a number: ExpO's files start with ",0,1,...").
-bool first_record_is_header(const CsvRecords& csv, const std::string& header_mode) {
-  if (header_mode != "auto") return header_mode == "yes";
-  const auto& first = csv.records.front();
-  for (size_t column = 0; column < first.field_count; ++column) {
-    if (!is_number(csv.field(0, column))) return true;
+/// Whether record `r` is a header under "auto": any of its fields is not a number (an empty
+/// field counts as not a number: ExpO's files start with ",0,1,...").
+bool looks_like_header(const CsvRecords& csv, size_t r) {
+  for (size_t column = 0; column < csv.records[r].field_count; ++column) {
+    if (!is_number(csv.field(r, column))) return true;
   }
   return false;
+}
+
+/// The count scikit-learn's first line gives in field `column`; fails naming the line otherwise.
+size_t sklearn_count(const CsvRecords& csv, size_t column, const char* what) {
+  const std::string field(csv.records[0].field_count > column ? csv.field(0, column) : "");
+  const bool digits = !field.empty() && std::all_of(field.begin(), field.end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) {
+    fail(at_line(csv.path, csv.records[0].line) +
+         ": expected scikit-learn's first line (rows, features, class names), found '" + field +
+         "' where the number of " + what + " goes");
+  }
+  return std::stoul(field);
+}
+
+/// Where scikit-learn's bundled files (python3-sklearn's datasets/data/*.csv) put their data: a
+/// first line "rows,features[,class names]", a line of column names in some (the housing file),
+/// then the rows. Checks the rows and fields against the first line's counts.
+size_t sklearn_first_data_record(const CsvRecords& csv) {
+  const size_t rows = sklearn_count(csv, 0, "rows");
+  const size_t features = sklearn_count(csv, 1, "features");
+  const size_t first = csv.records.size() > 1 && looks_like_header(csv, 1) ? 2 : 1;
+  if (csv.records.size() - first != rows) {
+    fail(csv.path + ": expected " + std::to_string(rows) +
+         " data rows as its first line says, found " + std::to_string(csv.records.size() - first));
+  }
+  if (csv.records[first].field_count != features + 1) {
+    fail(at_line(csv.path, csv.records[first].line) + ": expected " + std::to_string(features + 1) +
+         " fields (" + std::to_string(features) +
+         " features and the target, as the first line says), found " +
+         std::to_string(csv.records[first].field_count));
+  }
+  return first;
+}
+
+/// The record that names the columns, if any, and the first data record, for `header_mode`.
+Layout header_position(const CsvRecords& csv, const std::string& header_mode) {
+  Layout layout;
+  if (header_mode == "sklearn") {
+    layout.first_data_record = sklearn_first_data_record(csv);
+    if (layout.first_data_record == 2) layout.header = 1;
+  } else if (header_mode == "yes" || (header_mode == "auto" && looks_like_header(csv, 0))) {
+    layout.header = 0;
+    layout.first_data_record = 1;
+  }
+  return layout;
 }
 
 /// Names columns from the header ("column<j>" for an empty name) or "x<j>" without one. Empty
 /// trailing header fields beyond the first data record's width are dropped (pandas writes them
 /// for a trailing comma, as in the UCI breast cancer file).
 Layout read_layout(const CsvRecords& csv, const std::string& header_mode) {
-  Layout layout;
   if (csv.records.empty()) fail(csv.path + ": the file is empty");
-  if (!first_record_is_header(csv, header_mode)) {
-    for (size_t column = 0; column < csv.records[0].field_count; ++column) {
+  Layout layout = header_position(csv, header_mode);
+  if (layout.first_data_record >= csv.records.size()) {
+    fail(csv.path + ": the file has a header but no data rows");
+  }
+  const auto& first_data = csv.records[layout.first_data_record];
+  if (!layout.header) {
+    for (size_t column = 0; column < first_data.field_count; ++column) {
       layout.names.push_back("x" + std::to_string(column));
     }
     return layout;
   }
-  layout.first_data_record = 1;
-  if (csv.records.size() < 2) fail(csv.path + ": the file has a header but no data rows");
-  size_t width = csv.records[0].field_count;
-  while (width > csv.records[1].field_count && csv.field(0, width - 1).empty()) --width;
+  const size_t header = *layout.header;
+  size_t width = csv.records[header].field_count;
+  while (width > first_data.field_count && csv.field(header, width - 1).empty()) --width;
   for (size_t column = 0; column < width; ++column) {
-    const std::string_view name = csv.field(0, column);
+    const std::string_view name = csv.field(header, column);
     layout.names.push_back(name.empty() ? "column" + std::to_string(column) : std::string(name));
   }
   return layout;
