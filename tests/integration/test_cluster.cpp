@@ -134,6 +134,19 @@ plugin = "point_fidelity"
 )";
 }
 
+/// `files` and the explanation files (.pt and .csv) of `explainers` in trials 0 to trials - 1.
+std::vector<std::string> with_explanations(std::vector<std::string> files,
+                                           const std::vector<std::string>& explainers, int trials) {
+  for (const std::string& explainer : explainers) {
+    for (int t = 0; t < trials; ++t) {
+      const std::string stem = "explanations/" + explainer + "/trial-" + std::to_string(t);
+      files.push_back(stem + ".pt");
+      files.push_back(stem + ".csv");
+    }
+  }
+  return files;
+}
+
 void expect_same_files(const std::string& one, const std::string& many,
                        const std::vector<std::string>& files) {
   for (const std::string& file : files) {
@@ -151,7 +164,8 @@ TEST(Cluster, ShardedEvaluationOnTwoAndThreeProcessesWritesWhatOneProcessWrites)
     const Ranks ranks = run_ranks(world, file, output);
     for (int rank = 0; rank < world; ++rank) ASSERT_EQ(ranks.codes[rank], 0) << all_of(ranks);
     expect_same_files("points_1", output,
-                      {"metrics.csv", "metrics_trials.csv", "metrics_points.csv"});
+                      with_explanations({"metrics.csv", "metrics_trials.csv", "metrics_points.csv"},
+                                        {"lime"}, 1));
     EXPECT_NE(ranks.out[0].find("lime/point_fidelity"), std::string::npos) << ranks.out[0];
     EXPECT_EQ(ranks.out[1], "") << "only rank 0 prints the table";
   }
@@ -175,7 +189,8 @@ plugin = "stability"
   }
   for (const char* many : {"threads_2", "threads_3"}) {
     expect_same_files("threads_1", many,
-                      {"metrics.csv", "metrics_trials.csv", "metrics_points.csv"});
+                      with_explanations({"metrics.csv", "metrics_trials.csv", "metrics_points.csv"},
+                                        {"lime", "maple", "saliency"}, 2));
   }
 }
 
@@ -189,7 +204,8 @@ TEST(Cluster, OpenMpisMpirunStartsARunAsTorchrunsVariablesDo) {
                               std::to_string(free_port()) + " '" XREG_APP "' run '" + file +
                               "' --output mpi_2 --quiet >mpi_2.out 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << slurp(scratch() / "mpi_2.out");
-  expect_same_files("mpi_1", "mpi_2", {"metrics.csv", "metrics_points.csv"});
+  expect_same_files("mpi_1", "mpi_2",
+                    with_explanations({"metrics.csv", "metrics_points.csv"}, {"lime"}, 1));
 }
 
 TEST(Cluster, TorchrunStartsARunAsItsVariablesSay) {
@@ -207,7 +223,8 @@ TEST(Cluster, TorchrunStartsARunAsItsVariablesSay) {
       std::to_string(free_port()) + " --redirects 2 --tee 2 --no_python '" XREG_APP "' run '" +
       file + "' --output torchrun_2 --quiet >torchrun_2.out 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << slurp(scratch() / "torchrun_2.out");
-  expect_same_files("torchrun_1", "torchrun_2", {"metrics.csv", "metrics_points.csv"});
+  expect_same_files("torchrun_1", "torchrun_2",
+                    with_explanations({"metrics.csv", "metrics_points.csv"}, {"lime"}, 1));
 }
 
 TEST(Cluster, TrialsOverRanksGiveTheTableOfOneProcess) {
@@ -220,8 +237,9 @@ TEST(Cluster, TrialsOverRanksGiveTheTableOfOneProcess) {
       << all_of(ranks);
   const Ranks same = run_ranks(2, file, "trials_2");
   ASSERT_EQ(same.codes, (std::vector<int>{0, 0})) << all_of(same);
-  expect_same_files("trials_1", "trials_2",
-                    {"metrics.csv", "metrics_trials.csv", "metrics_points.csv"});
+  expect_same_files(
+      "trials_1", "trials_2",
+      with_explanations({"metrics.csv", "metrics_trials.csv", "metrics_points.csv"}, {"lime"}, 3));
 }
 
 TEST(Cluster, ASweepOfThreePointsAndTwoTrialsOverTwoRanksIsOneProcesssSweep) {
@@ -231,7 +249,10 @@ TEST(Cluster, ASweepOfThreePointsAndTwoTrialsOverTwoRanksIsOneProcesssSweep) {
   ASSERT_EQ(run_alone(file, "sweep_1"), 0);
   const Ranks ranks = run_ranks(2, file, "sweep_2");
   ASSERT_EQ(ranks.codes, (std::vector<int>{0, 0})) << all_of(ranks);
-  expect_same_files("sweep_1", "sweep_2", {"sweep.csv", "points/2/metrics_trials.csv"});
+  expect_same_files(
+      "sweep_1", "sweep_2",
+      {"sweep.csv", "points/2/metrics_trials.csv", "points/2/explanations/lime/trial-1.pt",
+       "points/0/explanations/lime/trial-0.csv"});
   EXPECT_NE(ranks.err[1].find("[rank 1] sweep point"), std::string::npos) << ranks.err[1];
 }
 

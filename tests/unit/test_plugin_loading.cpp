@@ -273,7 +273,7 @@ TEST(PluginLoading, LoadsTheBuiltInPluginsWithTheirSchemas) {
   registry.load_directory(XREG_PLUGIN_BUILD_DIR);
   const xreg::PluginInfo* mlp = registry.find(XREG_KIND_MODEL, "mlp");
   ASSERT_NE(mlp, nullptr);
-  EXPECT_EQ(mlp->version, "1.1.0");
+  EXPECT_EQ(mlp->version, "1.2.0");
   ASSERT_EQ(mlp->schema.size(), 4u);
   EXPECT_EQ(mlp->schema[0].name, "hidden");
   EXPECT_EQ(std::get<std::vector<int64_t>>(*mlp->schema[0].default_value),

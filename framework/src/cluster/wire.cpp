@@ -3,6 +3,7 @@
 #include <ATen/core/ivalue.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "xreg/host/errors.hpp"
@@ -109,6 +110,58 @@ FindAnotherIteration iteration_of(const IValue& value) {
   return {summaries_of(f[0]), tensor_of(f[1])};
 }
 
+IValue explanation_value(const Explanation& e) {
+  Items diagnostics;
+  for (const auto& [name, values] : e.diagnostics) {
+    diagnostics.push_back(tuple({name, tensor_value(values)}));
+  }
+  return tuple({static_cast<int64_t>(e.kind), static_cast<int64_t>(e.output),
+                tensor_value(e.classes), tensor_value(e.coefficients), tensor_value(e.intercepts),
+                tensor_value(e.prediction), tuple(std::move(diagnostics))});
+}
+
+Explanation explanation_of(const IValue& value) {
+  const std::vector<IValue> f = items_of(value);
+  Explanation e;
+  e.kind = static_cast<Explanation::Kind>(f.at(0).toInt());
+  e.output = static_cast<OutputMode>(f.at(1).toInt());
+  e.classes = tensor_of(f.at(2));
+  e.coefficients = tensor_of(f.at(3));
+  e.intercepts = tensor_of(f.at(4));
+  e.prediction = tensor_of(f.at(5));
+  for (const IValue& item : items_of(f.at(6))) {
+    const std::vector<IValue> named = items_of(item);
+    e.diagnostics[named.at(0).toStringRef()] = tensor_of(named.at(1));
+  }
+  return e;
+}
+
+IValue explained_value(const ExplainedPoints& p) {
+  return tuple({p.explainer, tensor_value(p.index), explanation_value(p.explanation),
+                list_value(p.feature_names, [](const std::string& n) { return IValue(n); }),
+                p.tabular});
+}
+
+ExplainedPoints explained_of(const IValue& value) {
+  const std::vector<IValue> f = items_of(value);
+  return {f.at(0).toStringRef(), tensor_of(f.at(1)), explanation_of(f.at(2)),
+          list_of(f.at(3), [](const IValue& n) { return n.toStringRef(); }), f.at(4).toBool()};
+}
+
+/// A saved model: its bytes as a uint8 tensor (a pickled string must be valid text).
+IValue model_value(const SavedModel& m) {
+  torch::Tensor bytes = torch::empty({static_cast<int64_t>(m.bytes.size())}, torch::kUInt8);
+  std::copy(m.bytes.begin(), m.bytes.end(), reinterpret_cast<char*>(bytes.data_ptr<uint8_t>()));
+  return tuple({m.torchscript, bytes});
+}
+
+SavedModel model_of(const IValue& value) {
+  const std::vector<IValue> f = items_of(value);
+  const torch::Tensor bytes = f.at(1).toTensor().contiguous();
+  const char* data = reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>());
+  return {f.at(0).toBool(), std::string(data, data + bytes.numel())};
+}
+
 std::string pickled(const IValue& value) {
   const std::vector<char> bytes = torch::jit::pickle_save(value);
   return std::string(bytes.begin(), bytes.end());
@@ -124,7 +177,8 @@ IValue trial_value(const TaggedTrial& tagged) {
                 summaries_value(r.metrics),
                 list_value(r.notes, [](const std::string& n) { return IValue(n); }),
                 concepts_value(r.concepts), list_value(r.find_another, iteration_value),
-                list_value(r.points, point_values_value)});
+                list_value(r.points, point_values_value),
+                list_value(r.explanations, explained_value), model_value(r.model)});
 }
 
 TaggedTrial trial_of(const IValue& value) {
@@ -140,7 +194,19 @@ TaggedTrial trial_of(const IValue& value) {
   r.concepts = concepts_of(f.at(6));
   r.find_another = list_of(f.at(7), iteration_of);
   r.points = list_of(f.at(8), point_values_of);
+  r.explanations = list_of(f.at(9), explained_of);
+  r.model = model_of(f.at(10));
   return tagged;
+}
+
+/// The list `bytes` hold, each item decoded; RunError naming `what` when they cannot be read.
+template <class Decode>
+auto decoded_list(const std::string& bytes, Decode decode, const std::string& what) {
+  try {
+    return list_of(unpickled(bytes), decode);
+  } catch (const std::exception& e) {
+    throw RunError(what + " from another rank cannot be read: " + e.what());
+  }
 }
 
 }  // namespace
@@ -150,11 +216,15 @@ std::string encode_trials(const std::vector<TaggedTrial>& trials) {
 }
 
 std::vector<TaggedTrial> decode_trials(const std::string& bytes) {
-  try {
-    return list_of(unpickled(bytes), trial_of);
-  } catch (const std::exception& e) {
-    throw RunError(std::string("trial reports from another rank cannot be read: ") + e.what());
-  }
+  return decoded_list(bytes, trial_of, "trial reports");
+}
+
+std::string encode_explanations(const std::vector<Explanation>& explanations) {
+  return pickled(list_value(explanations, explanation_value));
+}
+
+std::vector<Explanation> decode_explanations(const std::string& bytes) {
+  return decoded_list(bytes, explanation_of, "explanations");
 }
 
 std::string encode_tensor(const torch::Tensor& tensor) { return pickled(tensor_value(tensor)); }
@@ -168,13 +238,3 @@ torch::Tensor decode_tensor(const std::string& bytes) {
 }
 
 }  // namespace xreg
-/// The list `bytes` hold, each item decoded; RunError naming `what` when they cannot be read.
-template <class Decode>
-auto decoded_list(const std::string& bytes, Decode decode, const std::string& what) {
-  try {
-    return list_of(unpickled(bytes), decode);
-  } catch (const std::exception& e) {
-    throw RunError(what + " from another rank cannot be read: " + e.what());
-  }
-}
-

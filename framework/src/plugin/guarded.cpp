@@ -22,8 +22,8 @@ auto guard_call(const PluginLabel& label, const char* method, Call&& call) -> de
   }
 }
 
-GuardedModel::GuardedModel(std::shared_ptr<Model> inner, PluginLabel label)
-    : inner_(std::move(inner)), label_(std::move(label)) {}
+GuardedModel::GuardedModel(std::shared_ptr<Model> inner, PluginLabel label, uint32_t abi_minor)
+    : inner_(std::move(inner)), label_(std::move(label)), abi_minor_(abi_minor) {}
 
 void GuardedModel::build(const ModelShape& shape, const Context& ctx) {
   guard_call(label_, "build", [&] { inner_->build(shape, ctx); });
@@ -45,6 +45,11 @@ bool GuardedModel::trainable() const {
 }
 std::map<std::string, torch::Tensor> GuardedModel::extras(const torch::Tensor& x) {
   return guard_call(label_, "extras", [&] { return inner_->extras(x); });
+}
+std::string GuardedModel::torchscript() {
+  constexpr uint32_t kFirstMinorWithTorchScript = 3;
+  if (abi_minor_ < kFirstMinorWithTorchScript) return {};
+  return guard_call(label_, "torchscript", [&] { return inner_->torchscript(); });
 }
 
 GuardedRegularizer::GuardedRegularizer(std::shared_ptr<Regularizer> inner, PluginLabel label)

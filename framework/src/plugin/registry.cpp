@@ -178,6 +178,7 @@ PluginInfo describe_entry(const std::string& path, const xreg_library_descriptor
   info.build_stamp = "sdk " + or_none(d->sdk_version) + "; torch " + d->torch_version + "; " +
                      d->cxx_abi + "; " + or_none(d->build_stamp);
   info.explanation_kinds = e.explanation_kinds;
+  info.abi_minor = d->abi_minor;
   try {
     info.schema = schema_from_specs(e.params, e.param_count, e.param_size);
   } catch (const std::exception& error) {
@@ -228,15 +229,16 @@ std::optional<std::string> not_a_plugin(const std::string& path) {
 }
 
 /// The host's wrapper around a freshly created object of `kind`.
-std::shared_ptr<Plugin> guard(xreg_kind kind, void* raw, std::function<void()> destroy,
+std::shared_ptr<Plugin> guard(const PluginInfo& info, void* raw, std::function<void()> destroy,
                               PluginLabel label) {
   auto own = [&](auto* object) {
     using T = std::remove_pointer_t<decltype(object)>;
     return std::shared_ptr<T>(object, [destroy](T*) { destroy(); });
   };
-  switch (kind) {
+  switch (info.kind) {
     case XREG_KIND_MODEL:
-      return std::make_shared<GuardedModel>(own(static_cast<Model*>(raw)), std::move(label));
+      return std::make_shared<GuardedModel>(own(static_cast<Model*>(raw)), std::move(label),
+                                            info.abi_minor);
     case XREG_KIND_REGULARIZER:
       return std::make_shared<GuardedRegularizer>(own(static_cast<Regularizer*>(raw)),
                                                   std::move(label));
@@ -376,7 +378,7 @@ std::shared_ptr<Plugin> Registry::create(xreg_kind kind, const std::string& name
   }
   if (status != XREG_OK || raw == nullptr) throw ConfigError(label + ": create failed: " + message);
   auto destroy = [library = entry->library, destroy = entry->destroy, raw] { destroy(raw); };
-  return guard(kind, raw, destroy, PluginLabel{label});
+  return guard(entry->info, raw, destroy, PluginLabel{label});
 }
 
 std::vector<std::string> plugin_search_path(const std::vector<std::string>& extra) {

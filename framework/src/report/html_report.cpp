@@ -438,6 +438,39 @@ std::string explanations_section(const fs::path& dir) {
                      figures + "</div>\n");
 }
 
+/// The files under models/ and how to load them.
+std::string models_section(const fs::path& dir) {
+  std::vector<std::string> torchscript, parameters;
+  std::error_code error;
+  for (const auto& item : fs::directory_iterator(dir / "models", error)) {
+    const std::string name = "models/" + item.path().filename().string();
+    const bool alone = name.size() > 14 && name.substr(name.size() - 14) == "-parameters.pt";
+    (alone ? parameters : torchscript).push_back(name);
+  }
+  std::sort(torchscript.begin(), torchscript.end());
+  std::sort(parameters.begin(), parameters.end());
+  const auto listed = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (const std::string& name : names) {
+      text += (text.empty() ? "" : ", ") + ("<code>" + html_escaped(name) + "</code>");
+    }
+    return text;
+  };
+  std::string body;
+  if (!torchscript.empty()) {
+    body += "<p>TorchScript modules, one per trial: " + listed(torchscript) +
+            ". In Python, <code>torch.jit.load(path)</code> gives the model, its outputs for "
+            "the inputs as the run's data give them; in a pipeline, <code>[model] plugin = "
+            "\"torchscript\"</code> explains and scores it again.</p>\n";
+  }
+  if (!parameters.empty()) {
+    body += "<p>The model plugin exports no TorchScript: " + listed(parameters) +
+            " hold its parameters and buffers alone (<code>torch.load</code> gives a list of "
+            "tensors).</p>\n";
+  }
+  return body.empty() ? "" : section("Models", body);
+}
+
 /// PNG figures of `subfolder` whose names start with `prefix`, in name order.
 std::vector<fs::path> png_files(const fs::path& dir, const std::string& subfolder) {
   std::vector<fs::path> files;
@@ -511,6 +544,7 @@ std::string run_page(const fs::path& dir) {
                      "</p>\n<p class=\"meta\">Plugins: " + html_escaped(plugins_line) + "</p>\n";
   body += results_section(dir, method);
   body += training_section(metrics);
+  body += models_section(dir);
   body += explanations_section(dir);
   body += concepts_section(dir);
   body += find_another_section(dir);

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "report/explanation_files.hpp"
+#include "report/model_files.hpp"
 #include "report/run_folder.hpp"
 #include "report/sweep_plot.hpp"
 #include "report/text_table.hpp"
@@ -42,13 +44,6 @@ std::string number(double value, int digits = kFileDigits) {
 std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
 
 std::string output_label(int64_t output) { return output < 0 ? "" : std::to_string(output); }
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += (c == '"') ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
 
 std::string summary_json(const MetricSummary& m) {
   return "{\"metric\": " + quoted(m.metric) +
@@ -291,6 +286,8 @@ void write_report(const Pipeline& pipeline, const Registry& registry, const RunR
   write_file_atomically((dir / "metrics.csv").string(), aggregate_csv(report));
   write_file_atomically((dir / "metrics_points.csv").string(), points_csv(report));
   write_file_atomically((dir / "metrics.json").string(), metrics_json(pipeline, report));
+  write_explanation_files(folder, report);
+  write_model_files(folder, report);
   for (const auto& trial : report.trials) {
     write_concept_figures(folder, trial.trial, trial.concepts);
     for (size_t i = 0; i < trial.find_another.size(); ++i) {

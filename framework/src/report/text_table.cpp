@@ -40,6 +40,13 @@ std::string aligned_table(const std::vector<std::vector<std::string>>& rows, siz
   return out;
 }
 
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += (c == '"') ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 std::string html_escaped(const std::string& text) {
   std::string out;
   for (char c : text) {

@@ -1,5 +1,6 @@
 #pragma once
-// Text that reports print and write (private): numbers, aligned terminal tables, HTML escapes.
+// Text that reports print and write (private): numbers, aligned terminal tables, CSV fields,
+// HTML escapes.
 
 #include <cstddef>
 #include <string>
@@ -16,6 +17,10 @@ size_t display_width(const std::string& text);
 /// `rows` as text columns two spaces apart, the first `left` columns left-aligned and the rest
 /// right-aligned by display width, a rule under the first row, no spaces at a line's end.
 std::string aligned_table(const std::vector<std::vector<std::string>>& rows, size_t left);
+
+/// `text` as one CSV field: quoted (RFC 4180, quotes doubled) when it holds a comma, a quote or
+/// a line break.
+std::string csv_field(const std::string& text);
 
 /// `text` with <, > and & escaped for HTML and SVG.
 std::string html_escaped(const std::string& text);

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "cluster/wire.hpp"
+#include "report/model_files.hpp"
 #include "xreg/host/cluster/cluster.hpp"
 #include "xreg/host/data/splits.hpp"
 #include "xreg/host/errors.hpp"
@@ -258,14 +259,21 @@ struct FittedExplainer {
   std::shared_ptr<Explainer> explainer;
 };
 
+/// A block of points scored: each scoring's per-point values and each explainer's explanations.
+struct ScoredBlock {
+  std::vector<torch::Tensor> values;
+  std::vector<Explanation> explanations;
+};
+
 /// Every scoring's per-point values on `points`: each explainer explains them, then each
 /// metric scores the model or the explanations. A point's values depend on its global index
 /// alone, so blocks of points can be scored apart and concatenated.
-std::vector<torch::Tensor> score_points(Model& model, const Batch& points, const SplitData& data,
-                                        const std::vector<FittedExplainer>& explainers,
-                                        const std::vector<Scoring>& scorings,
-                                        const std::function<Context(const std::string&)>& stage) {
-  std::vector<Explanation> explanations;
+ScoredBlock score_points(Model& model, const Batch& points, const SplitData& data,
+                         const std::vector<FittedExplainer>& explainers,
+                         const std::vector<Scoring>& scorings,
+                         const std::function<Context(const std::string&)>& stage) {
+  ScoredBlock block;
+  std::vector<Explanation>& explanations = block.explanations;
   for (const auto& e : explainers) {
     explanations.push_back(e.explainer->explain(model, points, stage("explainer " + e.name)));
   }
@@ -295,14 +303,12 @@ int64_t worker_count(const Pipeline& pipeline, int64_t points) {
 }
 
 /// score_points on `workers` contiguous blocks of `points` at once, each worker within its
-/// share of the memory budget, the blocks' values concatenated in order: the values of one
-/// worker, bit for bit. Progress: one line per finished block.
-std::vector<torch::Tensor> score_in_parallel(Model& model, const Batch& points,
-                                             const SplitData& data,
-                                             const std::vector<FittedExplainer>& explainers,
-                                             const std::vector<Scoring>& scorings,
-                                             const Context& ctx, const RunOptions& options,
-                                             int64_t workers) {
+/// share of the memory budget, the blocks' values and explanations concatenated in order: those
+/// of one worker, bit for bit. Progress: one line per finished block.
+ScoredBlock score_in_parallel(Model& model, const Batch& points, const SplitData& data,
+                              const std::vector<FittedExplainer>& explainers,
+                              const std::vector<Scoring>& scorings, const Context& ctx,
+                              const RunOptions& options, int64_t workers) {
   Context worker_ctx = ctx;
   worker_ctx.progress_sink = nullptr;
   worker_ctx.max_rows_per_pass = std::max<int64_t>(1, ctx.max_rows_per_pass / workers);
@@ -334,16 +340,47 @@ std::vector<torch::Tensor> score_in_parallel(Model& model, const Batch& points,
   ScoredBlock whole;
   for (size_t s = 0; s < scorings.size(); ++s) {
     std::vector<torch::Tensor> parts;
-    for (const auto& block : blocks) parts.push_back(block[s]);
-    values.push_back(torch::cat(parts, 0));
+    for (const auto& block : blocks) parts.push_back(block.values[s]);
+    whole.values.push_back(torch::cat(parts, 0));
+  }
+  for (size_t e = 0; e < explainers.size(); ++e) {
+    std::vector<Explanation> parts;
+    for (const auto& block : blocks) parts.push_back(block.explanations[e]);
+    whole.explanations.push_back(concatenate(parts));
+  }
+  return whole;
+}
+
+/// Each of `count` explainers' explanations of every rank's block in rank order on rank 0 (none
+/// elsewhere), `mine` (empty: no points here) without a shard.
+std::vector<Explanation> gather_explanations(Cluster* shard, const std::vector<Explanation>& mine,
+                                             size_t count) {
+  if (shard == nullptr) return mine;
+  const std::vector<std::string> all = shard->gather(encode_explanations(mine));
+  if (shard->rank() != 0) return {};
+  std::vector<std::vector<Explanation>> parts(count);
+  for (const std::string& bytes : all) {
+    const std::vector<Explanation> block = decode_explanations(bytes);
+    for (size_t e = 0; e < block.size(); ++e) parts.at(e).push_back(block[e]);
+  }
+  std::vector<Explanation> whole;
+  for (const auto& explainer : parts) whole.push_back(concatenate(explainer));
+  return whole;
+}
+
+/// `e` with every tensor detached and on the CPU, as a trial's report keeps it.
+Explanation on_cpu(Explanation e) {
+  for (torch::Tensor* t : {&e.classes, &e.coefficients, &e.intercepts, &e.prediction}) {
+    if (t->defined()) *t = t->detach().cpu();
   }
   for (auto& item : e.diagnostics) item.second = item.second.detach().cpu();
   return e;
 }
 
 /// Every metric's rows on the test points (this rank's block of them, with a shard): the
-/// explainers fitted, the points scored by the run's worker threads, the values gathered to
-/// rank 0. With a shard, rank 0's rows cover every test point; the other ranks' are partial.
+/// explainers fitted, the points scored by the run's worker threads, the values and
+/// explanations gathered to rank 0, which keeps them in `points` and `explained`. With a shard,
+/// rank 0's rows cover every test point; the other ranks' are partial.
 std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Registry& registry,
                                             Model& model, const SplitData& data, const Context& ctx,
                                             const RunOptions& options, Cluster* shard,
@@ -383,8 +420,13 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   std::vector<MetricSummary> summaries;
   std::vector<PointValues>* kept = shard == nullptr || shard->rank() == 0 ? &points : nullptr;
   for (size_t s = 0; s < scorings.size(); ++s) {
-    append_metric(summaries, kept, scorings[s].name, gather_blocks(shard, values[s]), test.points,
-                  *scorings[s].slot);
+    append_metric(summaries, kept, scorings[s].name, gather_blocks(shard, scored.values[s]),
+                  test.points, *scorings[s].slot);
+  }
+  const auto whole = gather_explanations(shard, scored.explanations, explainers.size());
+  for (size_t e = 0; kept != nullptr && e < whole.size(); ++e) {
+    explained.push_back({explainers[e].name, test.points.index.to(torch::kCPU), on_cpu(whole[e]),
+                         test.feature_names, test.points.x.dim() == 2});
   }
   return summaries;
 }
@@ -403,6 +445,7 @@ struct ModelRun {
   std::vector<std::string> notes;
   std::vector<MetricSummary> metrics;
   std::vector<PointValues> points;
+  std::vector<ExplainedPoints> explanations;
 };
 
 ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
@@ -437,7 +480,8 @@ ModelRun train_and_evaluate(const Pipeline& pipeline, const Registry& registry,
     }
   }
   model.set_training(false);
-  run.metrics = evaluate_metrics(pipeline, registry, model, data, ctx, options, shard, run.points);
+  run.metrics = evaluate_metrics(pipeline, registry, model, data, ctx, options, shard, run.points,
+                                 run.explanations);
   return run;
 }
 
@@ -518,6 +562,7 @@ void append_iteration(TrialReport& report, int64_t t, const ModelRun& run) {
   }
   report.training = run.training;
   report.trained = true;
+  report.explanations = run.explanations;  // the last iteration's stay
 }
 
 /// Find-another-explanation (RRR, Ross et al. 2017, §3): model 0 trains with the data's
@@ -574,6 +619,18 @@ std::shared_ptr<Model> find_another(const Pipeline& pipeline, const Registry& re
   return model;
 }
 
+/// Keeps `model` in `report`, with a note when its plugin gives parameters alone.
+void keep_model(Model& model, const Pipeline& pipeline, TrialReport& report) {
+  report.model = saved_model(model);
+  if (!report.model.torchscript) {
+    report.notes.push_back("model plugin '" + pipeline.model.plugin +
+                           "' exports no TorchScript (built before SDK 2.3, or it does not "
+                           "support it): " +
+                           model_file(report.trial, report.model) +
+                           " holds its parameters and buffers alone");
+  }
+}
+
 /// Trial `trial` of `pipeline`; with `shard`, this rank's block of the test points evaluated and
 /// the rows gathered to rank 0 (see run_pipelines).
 TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_t trial,
@@ -596,6 +653,8 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
     model =
         find_another(pipeline, registry, trial, data, shape_source, ctx, options, shard, report);
   } else {
+    const TrainCheckpoint checkpoint{trial_state_file(options.output, trial),
+                                     pipeline.run.real("checkpoint_every"), options.resume};
     ModelRun run = train_and_evaluate(pipeline, registry, data, shape_source, ctx,
                                       detail::stream_seed(seed, "init", trial), options, shard,
                                       options.output.empty() ? nullptr : &checkpoint);
@@ -605,9 +664,11 @@ TrialReport run_trial(const Pipeline& pipeline, const Registry& registry, int64_
     report.notes.insert(report.notes.end(), run.notes.begin(), run.notes.end());
     report.metrics = std::move(run.metrics);
     report.points = std::move(run.points);
+    report.explanations = std::move(run.explanations);
   }
   report.concepts =
       concept_figures(*model, data.train, data.test, pipeline.run.integer("prototypes"), ctx);
+  if (shard == nullptr || shard->rank() == 0) keep_model(*model, pipeline, report);
   return report;
 }
 
@@ -631,6 +692,30 @@ std::vector<MetricSummary> aggregate_trials(const std::vector<TrialReport>& tria
   return all;
 }
 
+/// Trial `trial`'s report as an earlier, interrupted run finished it, when resuming one that
+/// did; logged. Empty otherwise.
+std::optional<TrialReport> finished_trial(const RunOptions& options, int64_t trial) {
+  if (!options.resume || options.output.empty()) return std::nullopt;
+  const std::string file = finished_trial_file(options.output, trial);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<TaggedTrial> kept = decode_trials(bytes);
+  if (kept.size() != 1 || kept.front().report.trial != trial) {
+    throw RunError(file + ": expected trial " + std::to_string(trial) + "'s report");
+  }
+  if (options.log) *options.log << "trial " << trial + 1 << ": finished before, kept\n";
+  return std::move(kept.front().report);
+}
+
+/// Keeps a finished trial's report in the run folder, so that a resumed run does not redo it.
+void keep_finished_trial(const std::string& folder, const TrialReport& report) {
+  write_checkpoint_file(finished_trial_file(folder, report.trial),
+                        encode_trials({TaggedTrial{0, report}}));
+  std::error_code error;
+  std::filesystem::remove(trial_state_file(folder, report.trial), error);  // no longer needed
+}
+
 /// One trial of one pipeline of a run.
 struct Job {
   size_t pipeline;
@@ -641,8 +726,6 @@ struct Job {
 std::string parallelism(const Pipeline& pipeline, size_t jobs, const Cluster& cluster) {
   const std::string asked = pipeline.run.string("parallel");
   if (asked != "auto") return asked;
-    const TrainCheckpoint checkpoint{trial_state_file(options.output, trial),
-                                     pipeline.run.real("checkpoint_every"), options.resume};
   return static_cast<int64_t>(jobs) >= cluster.size() ? "trials" : "points";
 }
 
@@ -678,30 +761,6 @@ std::vector<MetricSummary> summarize(const std::string& metric, const torch::Ten
     auto column = v.select(1, k);
     const double sd = n > 1 ? column.std(/*unbiased=*/true).item<double>() : 0.0;
     rows.push_back({metric, per_output ? k : -1, column.mean().item<double>(), sd, n});
-/// Trial `trial`'s report as an earlier, interrupted run finished it, when resuming one that
-/// did; logged. Empty otherwise.
-std::optional<TrialReport> finished_trial(const RunOptions& options, int64_t trial) {
-  if (!options.resume || options.output.empty()) return std::nullopt;
-  const std::string file = finished_trial_file(options.output, trial);
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<TaggedTrial> kept = decode_trials(bytes);
-  if (kept.size() != 1 || kept.front().report.trial != trial) {
-    throw RunError(file + ": expected trial " + std::to_string(trial) + "'s report");
-  }
-  if (options.log) *options.log << "trial " << trial + 1 << ": finished before, kept\n";
-  return std::move(kept.front().report);
-}
-
-/// Keeps a finished trial's report in the run folder, so that a resumed run does not redo it.
-void keep_finished_trial(const std::string& folder, const TrialReport& report) {
-  write_checkpoint_file(finished_trial_file(folder, report.trial),
-                        encode_trials({TaggedTrial{0, report}}));
-  std::error_code error;
-  std::filesystem::remove(trial_state_file(folder, report.trial), error);  // no longer needed
-}
-
   }
   return rows;
 }
@@ -740,8 +799,13 @@ std::vector<RunReport> run_pipelines(const std::vector<Pipeline>& pipelines,
         find_another_iterations(pipelines[p]) > 0) {
       begin_find_another_output(job_options.output);
     }
+    if (std::optional<TrialReport> kept = finished_trial(job_options, trial)) {
+      trials[p].push_back(std::move(*kept));
+      continue;
+    }
     trials[p].push_back(run_trial(pipelines[p], registry, trial, job_options,
                                   trials_over_ranks ? nullptr : cluster));
+    if (!job_options.output.empty()) keep_finished_trial(job_options.output, trials[p].back());
   }
   if (trials_over_ranks) trials = gather_trials(*cluster, trials);
   std::vector<RunReport> reports(pipelines.size());
@@ -754,8 +818,3 @@ std::vector<RunReport> run_pipelines(const std::vector<Pipeline>& pipelines,
 }
 
 }  // namespace xreg
-    if (std::optional<TrialReport> kept = finished_trial(job_options, trial)) {
-      trials[p].push_back(std::move(*kept));
-      continue;
-    }
-    if (!job_options.output.empty()) keep_finished_trial(job_options.output, trials[p].back());

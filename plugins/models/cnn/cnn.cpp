@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "xreg/sdk.hpp"
+#include "xreg/sdk/torchscript.hpp"
 
 namespace {
 
@@ -135,6 +136,14 @@ class Cnn final : public xreg::Model {
   std::vector<torch::Tensor> state() override { return xreg::parameters_and_buffers(*net_); }
   void set_training(bool on) override { net_->train(on); }
 
+  std::string torchscript() override {
+    xreg::TorchScriptWriter script;
+    script.line("def forward(self, x):");
+    script.apply(net_, "layer", "x");
+    script.line("    return x");
+    return script.saved("Cnn");
+  }
+
  private:
   /// Adds convolution `layer` with its padding and ReLU; updates the spatial sides.
   void add_conv(int64_t in_channels, size_t layer, int64_t& height, int64_t& width) {
@@ -182,7 +191,7 @@ class Cnn final : public xreg::Model {
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<Cnn>("cnn", "1.0.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<Cnn>("cnn", "1.1.0",
                                      "Convolutional network of ExpO's MNIST experiment: ReLU "
                                      "convolutions, dense ReLU layers, linear output",
                                      kParams))

@@ -8,6 +8,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include "xreg/sdk.hpp"
+#include "xreg/sdk/torchscript.hpp"
 
 namespace {
 
@@ -53,6 +54,15 @@ class Mlp final : public xreg::Model {
   std::vector<torch::Tensor> state() override { return xreg::parameters_and_buffers(*net_); }
   void set_training(bool on) override { net_->train(on); }
 
+  std::string torchscript() override {
+    xreg::TorchScriptWriter script;
+    script.line("def forward(self, x):");
+    script.line("    h = torch.flatten(x, 1)");
+    script.apply(net_, "layer", "h");
+    script.line("    return h");
+    return script.saved("Mlp");
+  }
+
  private:
   void add_linear(int64_t in, int64_t out) {
     torch::nn::Linear layer(in, out);
@@ -76,6 +86,6 @@ class Mlp final : public xreg::Model {
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<Mlp>("mlp", "1.1.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<Mlp>("mlp", "1.2.0",
                                      "Fully connected network with leaky-ReLU activations",
                                      kParams))

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "xreg/sdk.hpp"
+#include "xreg/sdk/torchscript.hpp"
 
 namespace {
 
@@ -67,6 +68,11 @@ int64_t product(const std::vector<int64_t>& sizes) {
   return n;
 }
 
+/// TorchScript of a 2x2 max pool of `input`, as F::max_pool2d with MaxPool2dFuncOptions(2).
+std::string max_pool_script(const std::string& input) {
+  return "torch.max_pool2d(" + input + ", [2, 2], [2, 2], [0, 0], [1, 1], False)";
+}
+
 /// A side through a 5x5 valid convolution and a 2x2 max pool.
 int64_t after_conv_pool(int64_t side) { return (side - 4) / 2; }
 
@@ -98,6 +104,9 @@ struct Conceptizer : torch::nn::Module {
   /// [c]: 1 for the concepts that do not depend on x.
   virtual torch::Tensor constant_concepts() const = 0;
   virtual int64_t count() const = 0;
+  /// Writes the TorchScript methods concepts(self, x) -> h [N, c] and, for learned concepts,
+  /// decode(self, h, x) -> the reconstruction of x, as encode computes them.
+  virtual void write_script(xreg::TorchScriptWriter& script) const = 0;
 };
 
 /// h(x) = [x; 1], the features themselves and a constant bias concept.
@@ -113,6 +122,11 @@ struct InputConcepts final : Conceptizer {
     return mask;
   }
   int64_t count() const override { return features_ + 1; }
+  void write_script(xreg::TorchScriptWriter& script) const override {
+    script.line("def concepts(self, x):");
+    script.line("    flat = torch.flatten(x, 1)");
+    script.line("    return torch.cat([flat, torch.ones_like(flat.narrow(1, 0, 1))], 1)");
+  }
 
  private:
   int64_t features_;
@@ -145,6 +159,15 @@ struct DenseAutoencoder final : Conceptizer {
   }
   torch::Tensor constant_concepts() const override { return torch::zeros({concepts_}); }
   int64_t count() const override { return concepts_; }
+  void write_script(xreg::TorchScriptWriter& script) const override {
+    script.line("def concepts(self, x):");
+    script.line("    h = torch.flatten(x, 1)");
+    script.apply(encoder_, "encoder", "h");
+    script.line("    return h");
+    script.line("def decode(self, h, x):");
+    script.apply(decoder_, "decoder", "h");
+    script.line("    return h.view(x.size())");
+  }
 
  private:
   std::vector<int64_t> input_;
@@ -188,6 +211,25 @@ struct ConvAutoencoder final : Conceptizer {
   }
   torch::Tensor constant_concepts() const override { return torch::zeros({concepts_}); }
   int64_t count() const override { return concepts_; }
+  void write_script(xreg::TorchScriptWriter& script) const override {
+    const auto relu_pool = [](const std::string& input) {
+      return "torch.relu(" + max_pool_script(input) + ")";
+    };
+    script.line("def concepts(self, x):");
+    script.line("    p = " + relu_pool(script.conv2d(*conv1_, "conv1", "x")));
+    script.line("    p = " + relu_pool(script.conv2d(*conv2_, "conv2", "p")));
+    script.line("    return " + script.linear(*code_, "code", "torch.flatten(p, 2)") +
+                ".squeeze(2)");
+    script.line("def decode(self, h, x):");
+    script.line("    q = " + script.linear(*uncode_, "uncode", "h.unsqueeze(2)") + ".view([-1, " +
+                std::to_string(concepts_) + ", " + std::to_string(sides_[0]) + ", " +
+                std::to_string(sides_[1]) + "])");
+    script.line("    q = torch.relu(" + script.conv_transpose2d(*deconv3_, "deconv3", "q") + ")");
+    script.line("    q = torch.relu(" + script.conv_transpose2d(*deconv2_, "deconv2", "q") + ")");
+    script.line("    d = torch.tanh(" + script.conv_transpose2d(*deconv1_, "deconv1", "q") + ")");
+    script.line("    return torch.constant_pad_nd(d, [0, " + std::to_string(output_[1]) +
+                " - d.size(3), 0, " + std::to_string(output_[0]) + " - d.size(2)], 0.0)");
+  }
 
  private:
   int64_t concepts_;
@@ -200,6 +242,8 @@ struct ConvAutoencoder final : Conceptizer {
 struct Parametrizer : torch::nn::Module {
   /// θ(x) [N, c, k].
   virtual torch::Tensor relevances(const torch::Tensor& x) = 0;
+  /// Writes the TorchScript method theta(self, x) -> θ(x) in evaluation mode.
+  virtual void write_script(xreg::TorchScriptWriter& script) const = 0;
 };
 
 /// Linear/tanh layers of widths `hidden`, then a linear layer to c·k relevances.
@@ -218,6 +262,13 @@ struct DenseRelevances final : Parametrizer {
   }
   torch::Tensor relevances(const torch::Tensor& x) override {
     return net_->forward(x.flatten(1)).view({-1, concepts_, outputs_});
+  }
+  void write_script(xreg::TorchScriptWriter& script) const override {
+    script.line("def theta(self, x):");
+    script.line("    t = torch.flatten(x, 1)");
+    script.apply(net_, "relevances", "t");
+    script.line("    return t.view([-1, " + std::to_string(concepts_) + ", " +
+                std::to_string(outputs_) + "])");
   }
 
  private:
@@ -244,6 +295,17 @@ struct ConvRelevances final : Parametrizer {
     auto out = fc_->forward(p.flatten(1));
     out = F::dropout(out, F::DropoutFuncOptions().p(dropout_).training(is_training()));
     return torch::tanh(out).view({-1, concepts_, outputs_});
+  }
+  void write_script(xreg::TorchScriptWriter& script) const override {
+    script.line("def theta(self, x):");
+    script.line("    p = torch.relu(" +
+                max_pool_script(script.conv2d(*conv1_, "theta_conv1", "x")) + ")");
+    script.line("    p = torch.relu(" +
+                max_pool_script(script.conv2d(*conv2_, "theta_conv2", "p")) + ")");
+    script.line("    t = torch.tanh(" + script.linear(*fc_, "theta_fc", "torch.flatten(p, 1)") +
+                ")");
+    script.line("    return t.view([-1, " + std::to_string(concepts_) + ", " +
+                std::to_string(outputs_) + "])");
   }
 
  private:
@@ -297,6 +359,23 @@ class Senn final : public xreg::Model {
   std::vector<torch::Tensor> state() override { return xreg::parameters_and_buffers(*net_); }
   void set_training(bool on) override { net_->train(on); }
 
+  /// forward and extras as TorchScript methods, from the concepts' and relevances' own.
+  std::string torchscript() override {
+    xreg::TorchScriptWriter script;
+    net_->concepts->write_script(script);
+    net_->relevances->write_script(script);
+    const bool learned = conceptizer_ != "input";
+    script.line("def forward(self, x):");
+    script.line("    return (self.theta(x) * self.concepts(x).unsqueeze(2)).sum(1)");
+    script.line("def extras(self, x) -> Dict[str, Tensor]:");
+    script.line("    h = self.concepts(x)");
+    script.line("    out = {'theta': self.theta(x), 'concepts': h, 'constant_concepts': " +
+                script.parameter("constant_concepts", constant_) + "}");
+    if (learned) script.line("    out['reconstruction'] = self.decode(h, x)");
+    script.line("    return out");
+    return script.saved("Senn");
+  }
+
  private:
   /// Σ_c θ[n, c, k] h[n, c]: the additive aggregator before its link.
   static torch::Tensor aggregate(const torch::Tensor& theta, const torch::Tensor& h) {
@@ -331,7 +410,7 @@ class Senn final : public xreg::Model {
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<Senn>("senn", "1.0.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<Senn>("senn", "1.1.0",
                                       "Self-explaining neural network f(x) = g(θ(x)ᵀh(x)) with "
                                       "input or learned concepts",
                                       kParams))

@@ -1,11 +1,13 @@
-// torchscript: a model saved from PyTorch with torch.jit.save, evaluated as it is; trained by
-// the host only when asked.
+// torchscript: a model saved from PyTorch with torch.jit.save, or by an earlier xreg run
+// (models/trial-<t>.pt), evaluated as it is; trained by the host only when asked. A module with
+// a method extras(x) -> Dict[str, Tensor] (xreg's senn exports one) gives the model's extras.
 #include <torch/script.h>
 
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
 
 #include "xreg/sdk.hpp"
@@ -76,6 +78,21 @@ class TorchScriptModel final : public xreg::Model {
   void set_training(bool on) override { module_.train(on); }
   bool trainable() const override { return trainable_; }
 
+  std::map<std::string, torch::Tensor> extras(const torch::Tensor& x) override {
+    std::map<std::string, torch::Tensor> all;
+    if (!module_.find_method("extras")) return all;
+    for (const auto& item : module_.run_method("extras", x).toGenericDict()) {
+      all[item.key().toStringRef()] = item.value().toTensor();
+    }
+    return all;
+  }
+
+  std::string torchscript() override {
+    std::ostringstream out;
+    module_.save(out);
+    return out.str();
+  }
+
  private:
   static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
   /// The last non-blank line: where the TorchScript interpreter puts the reason.
@@ -103,6 +120,6 @@ class TorchScriptModel final : public xreg::Model {
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<TorchScriptModel>("torchscript", "1.0.1",
+XREG_PLUGIN_LIBRARY(xreg::entry<TorchScriptModel>("torchscript", "1.1.0",
                                                   "A TorchScript model file saved from PyTorch",
                                                   kParams))

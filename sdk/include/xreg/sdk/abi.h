@@ -42,8 +42,10 @@ extern "C" {
 #define XREG_ABI_MAJOR 2
 /** Incremented when fields are appended; the host refuses a plugin newer than itself.
  *  2.1: MetricInput gained `train` at its end (the host builds it; 2.0 plugins never read it).
- *  2.2: Context gained `max_values_per_pass` at its end (2.1 plugins size passes by rows only). */
-#define XREG_ABI_MINOR 2
+ *  2.2: Context gained `max_values_per_pass` at its end (2.1 plugins size passes by rows only).
+ *  2.3: Model gained the virtual torchscript() after its others; the host calls it only on
+ *  plugins of minor 3 or later, whose vtables hold it. */
+#define XREG_ABI_MINOR 3
 
 /** The exported symbol's name, for hosts that look it up. */
 #define XREG_PLUGIN_ENTRY_POINT "xreg_plugin_library"

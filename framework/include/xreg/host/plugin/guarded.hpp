@@ -21,7 +21,9 @@ struct PluginLabel {
 
 class GuardedModel final : public Model {
  public:
-  GuardedModel(std::shared_ptr<Model> inner, PluginLabel label);
+  /// `abi_minor`: the plugin ABI minor the model's library was built for; torchscript() calls
+  /// the plugin only from minor 3 on, whose vtables hold the method.
+  GuardedModel(std::shared_ptr<Model> inner, PluginLabel label, uint32_t abi_minor);
   void build(const ModelShape& shape, const Context& ctx) override;
   torch::Tensor forward(const torch::Tensor& x) override;
   std::vector<torch::Tensor> parameters() override;
@@ -29,10 +31,12 @@ class GuardedModel final : public Model {
   void set_training(bool on) override;
   bool trainable() const override;
   std::map<std::string, torch::Tensor> extras(const torch::Tensor& x) override;
+  std::string torchscript() override;
 
  private:
   std::shared_ptr<Model> inner_;
   PluginLabel label_;
+  uint32_t abi_minor_;
 };
 
 class GuardedRegularizer final : public Regularizer {

@@ -13,6 +13,20 @@
 ///   metrics.json            both of the above, and the training record of each trial, with its
 ///                           curves ("history": per epoch the train and validation losses and
 ///                           each regularizer's weighted penalty)
+///   explanations/           <explainer>/trial-<t>.pt: each explainer's explanations of trial t's
+///                           test points (the explainer's slot label, other bytes than letters,
+///                           digits, '_', '-', '.' as %XX), a dict of tensors for Python's
+///                           torch.load: "index" (int64 [N], each point's index in the test
+///                           split), "coefficients" [N, k, d], and as the explainer gives them
+///                           "intercepts" and "prediction" [N, k], "classes" [N],
+///                           "diagnostics/<name>"; with [find_another], the last model's. For
+///                           tabular data also trial-<t>.csv (point,output,feature,coefficient;
+///                           feature: the column's name), not for images, whose CSV would be
+///                           a row per pixel
+///   models/                 trial-<t>.pt: trial t's trained model (with [find_another], the
+///                           last) as a TorchScript module, for Python's torch.jit.load and the
+///                           torchscript model plugin; trial-<t>-parameters.pt instead, a
+///                           list of its state() tensors, when its plugin exports no TorchScript
 ///   concepts/               a self-explaining model's learned concepts, per trial (concepts.hpp)
 ///   find_another/           [find_another] runs: trial-<t>-iteration-<i>.csv, the metric rows
 ///                           of iteration i's model, and trial-<t>-iteration-<i>-mask.pt, the

@@ -10,6 +10,7 @@
 #include "xreg/host/plugin/registry.hpp"
 #include "xreg/host/report/concepts.hpp"
 #include "xreg/host/run/trainer.hpp"
+#include "xreg/sdk/explanation.hpp"
 
 namespace xreg {
 
@@ -32,6 +33,25 @@ struct PointValues {
   torch::Tensor values;  ///< double [N], or [N, k] for one column per explained output
 };
 
+/// One explainer's explanations of a trial's test points, as explanations/<explainer>/ holds
+/// them (report.hpp): in the order of the points' index in the test split whatever the threads
+/// and processes that computed them, on the CPU.
+struct ExplainedPoints {
+  std::string explainer;                   ///< its slot's label, as metric names use it
+  torch::Tensor index;                     ///< int64 [N]: each point's index in the test split
+  Explanation explanation;                 ///< coefficients [N, k, d] and the rest
+  std::vector<std::string> feature_names;  ///< the data's columns; empty for images
+  bool tabular = true;                     ///< points are rows of features (not images)
+};
+
+/// A trial's trained model as models/ holds it (report.hpp).
+struct SavedModel {
+  /// Whether `bytes` are a TorchScript module (torch.jit.save's format); else a pickled list of
+  /// the model's state() tensors, for a plugin that does not export TorchScript.
+  bool torchscript = false;
+  std::string bytes;  ///< empty: no model was kept
+};
+
 /// One find-another-explanation iteration's results, as its files hold them (report.hpp).
 struct FindAnotherIteration {
   std::vector<MetricSummary> metrics;  ///< its model's rows, without the "iteration-<t>/" prefix
@@ -49,6 +69,9 @@ struct TrialReport {
   std::vector<std::string> notes;   ///< data remarks, calibrated weights
   ConceptFigures concepts;          ///< a self-explaining model's learned concepts, if any
   std::vector<FindAnotherIteration> find_another;  ///< with [find_another]: each iteration
+  /// Each explainer's explanations of the test points; with [find_another], the last model's.
+  std::vector<ExplainedPoints> explanations;
+  SavedModel model;  ///< the trained model (with [find_another], the last); kept by rank 0
 };
 
 struct RunReport {
@@ -65,6 +88,10 @@ struct RunOptions {
   /// The run's output folder, for the files a run writes while it goes ([find_another]'s
   /// per-iteration files, see report.hpp); empty: none are written.
   std::string output;
+  /// Go on with the run `output` holds (`xreg run --resume`): keep the trials it finished and
+  /// continue the one it was training from its checkpoint (checkpoints.hpp). Every run in one
+  /// process with an output folder writes those checkpoints.
+  bool resume = false;
 };
 
 /// Runs every trial of `pipeline`. Plugin failures surface as RunError, bad data or
@@ -79,10 +106,6 @@ RunReport run_pipeline(const Pipeline& pipeline, const Registry& registry,
 ///             to rank 0, which writes the files the trials would have written as they went;
 ///   "points": every rank trains every trial's model; each explains and scores a contiguous
 ///             block of the test points' global indices and rank 0 gathers the per-point values;
-  /// Go on with the run `output` holds (`xreg run --resume`): keep the trials it finished and
-  /// continue the one it was training from its checkpoint (checkpoints.hpp). Every run in one
-  /// process with an output folder writes those checkpoints.
-  bool resume = false;
 ///   "auto":   "trials" when there are at least as many jobs as ranks, else "points".
 /// Either way rank 0's reports hold what one process computes, bit for bit (a point's result
 /// depends only on the seed, its stream and its global index); the other ranks' are empty.
