@@ -4,6 +4,7 @@
 
 #include "xreg/sdk/detail/row_layout.hpp"
 #include "xreg/sdk/neighborhood.hpp"
+#include "xreg/sdk/predict.hpp"
 
 namespace {
 
@@ -80,10 +81,36 @@ TEST(AbiGoldenValues, RowLayoutPlacesPointsByGlobalIndex) {
   const xreg::detail::RowLayout layout(torch::tensor(std::vector<int64_t>{0, 5, 47, 48, 100}), 20);
   EXPECT_EQ(layout.rows(), 5 * 48);
   auto z = (torch::arange(5, torch::kDouble) + 1).view({5, 1, 1}).expand({5, 20, 1});
-  auto packed = layout.pack(z).flatten();
+  EXPECT_EQ(layout.pass_rows(10), 1008) << "21 blocks: at most 1,024 rows";
+  EXPECT_EQ(layout.pass_rows(4096), 480) << "10 blocks: at most 2^21 values, 512 rows";
+  EXPECT_EQ(layout.pass_rows(int64_t{1} << 20), 48) << "at least one block";
+  auto packed = layout.pack(z, 96).flatten();
+  EXPECT_EQ(packed.size(0), 6 * 48) << "whole passes of 96 rows";
   auto first_rows = torch::nonzero(packed).flatten().slice(0, 0, 100, 20);
   EXPECT_TRUE(torch::equal(first_rows, torch::tensor(std::vector<int64_t>{0, 68, 116, 144, 192})));
-  EXPECT_TRUE(torch::equal(layout.unpack(layout.pack(z)), z));
+  EXPECT_TRUE(torch::equal(layout.unpack(layout.pack(z, 96)), z));
+}
+
+/// A model's last layer with few outputs: OpenBLAS takes another kernel for it once the
+/// product has more than about 1,200 rows × outputs, so only passes of one size keep the bits.
+TEST(BatchIndependentPasses, APointGetsTheSameBitsInACallOfAnySize) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  for (int64_t outputs : {1, 10}) {
+    const auto w = torch::randn({outputs, 100}, gen);
+    const auto b = torch::randn({outputs}, gen);
+    const auto layer = [&](const torch::Tensor& rows) { return torch::linear(rows, w, b); };
+    const int64_t n = 300, k = 20;
+    const auto z = torch::randn({n, k, 100}, gen);
+    xreg::Context ctx;
+    const auto whole = xreg::map_points(z, torch::arange(n), ctx, layer);
+    std::vector<torch::Tensor> parts;
+    for (int64_t begin = 0; begin < n; begin += 7) {
+      const int64_t end = std::min(n, begin + 7);
+      parts.push_back(
+          xreg::map_points(z.slice(0, begin, end), torch::arange(begin, end), ctx, layer));
+    }
+    EXPECT_TRUE(torch::equal(whole, torch::cat(parts, 0))) << outputs << " outputs";
+  }
 }
 
 TEST(Neighborhood, GaussianNeighborsAreCentredOnThePointWithTheirSigma) {

@@ -70,11 +70,6 @@ torch::Tensor leading_features(const std::vector<int64_t>& order, int64_t count)
   return torch::tensor(retained, torch::kLong);
 }
 
-/// A linear fit's predictions at z [P, r], each point by its own model: [P, k].
-torch::Tensor predict_at(const xreg::LinearFit& fit, const torch::Tensor& z) {
-  return fit.intercepts + torch::matmul(fit.coefficients, z.unsqueeze(2)).squeeze(2);
-}
-
 /// One explained output: its forest's neighborhoods and the features its local models use.
 struct OutputModel {
   LeafNeighbors neighbors;

@@ -44,7 +44,8 @@ extern "C" {
  *  2.1: MetricInput gained `train` at its end (the host builds it; 2.0 plugins never read it).
  *  2.2: Context gained `max_values_per_pass` at its end (2.1 plugins size passes by rows only).
  *  2.3: Model gained the virtual torchscript() after its others; the host calls it only on
- *  plugins of minor 3 or later, whose vtables hold it. */
+ *  plugins of minor 3 or later, whose vtables hold it. The row layout's passes hold a fixed
+ *  number of rows (a determinism fix; see sdk/README.md). */
 #define XREG_ABI_MINOR 3
 
 /** The exported symbol's name, for hosts that look it up. */

@@ -1,8 +1,9 @@
 #pragma once
 /// Batch-independent forward passes: a point's outputs do not depend on the batch it is
-/// evaluated in, to the last bit on the CPU (see detail/row_layout.hpp for why this needs care),
-/// and no pass exceeds ctx.max_rows_per_pass rows (or one 48-row block, when the budget is
-/// smaller). Use these, not a bare model.forward, wherever a result per point is reported.
+/// evaluated in, to the last bit on the CPU (see detail/row_layout.hpp for why this needs care).
+/// On the CPU every pass holds a fixed number of rows, at most 1,024 and 2^21 input values (or
+/// one point's rows, when they are more); elsewhere passes stay within ctx's memory budget. Use
+/// these, not a bare model.forward, wherever a result per point is reported.
 
 #include <torch/autograd.h>
 
@@ -38,27 +39,29 @@ inline int64_t values_per_entry(const torch::Tensor& t, int64_t leading) {
 }
 
 /// `fn` [R, d...] → [R, m...] (a function of each row alone, such as a forward pass) applied to
-/// K inputs of each of N points, z [N, K, d...] → [N, K, m...], in passes within the memory
-/// budget (ctx.rows_per_pass of a row's d... values) laid out as forward_points describes, so
-/// that a point's result does not depend on its batch.
+/// K inputs of each of N points, z [N, K, d...] → [N, K, m...], laid out as forward_points
+/// describes on the CPU, so that a point's result does not depend on its batch, and elsewhere
+/// in passes within the memory budget (ctx.rows_per_pass of a row's d... values).
 template <class Fn>
 torch::Tensor map_points(const torch::Tensor& z, const torch::Tensor& index, const Context& ctx,
                          Fn fn) {
-  const int64_t budget = ctx.rows_per_pass(values_per_entry(z, 2));
+  const int64_t values = values_per_entry(z, 2);
   if (!z.device().is_cpu()) {
-    return detail::in_passes(z.flatten(0, 1), budget, fn).unflatten(0, {z.size(0), z.size(1)});
+    return detail::in_passes(z.flatten(0, 1), ctx.rows_per_pass(values), fn)
+        .unflatten(0, {z.size(0), z.size(1)});
   }
   const detail::RowLayout layout(index, z.size(1));
-  return layout.unpack(detail::in_passes(layout.pack(z), layout.pass_rows(budget), fn));
+  const int64_t pass = layout.pass_rows(values);
+  return layout.unpack(detail::in_passes(layout.pack(z, pass), pass, fn));
 }
 
-/// The model's outputs for K inputs of each of N points, z [N, K, d...] → [N, K, k], in passes
-/// of at most ctx.max_rows_per_pass rows. On the CPU each point's rows sit at an offset fixed by
-/// its global index (`index` [N]), which makes OpenBLAS give a point the same bits in any batch;
-/// on other devices (cuBLAS chooses its kernels by shape) the layout would not, and the rows are
-/// passed as they are. Differentiable with respect to z and the model's parameters: for
-/// gradient-based explainers (saliency, SmoothGrad), which take torch::autograd::grad of the
-/// result with respect to z.
+/// The model's outputs for K inputs of each of N points, z [N, K, d...] → [N, K, k]. On the CPU
+/// each point's rows sit at an offset fixed by its global index (`index` [N]) in passes of a
+/// fixed number of rows, which makes OpenBLAS give a point the same bits in any batch; on other
+/// devices (cuBLAS chooses its kernels by shape) the layout would not, and the rows are passed
+/// as they are, in passes of at most ctx.max_rows_per_pass rows. Differentiable with respect to z
+/// and the model's parameters: for gradient-based explainers (saliency, SmoothGrad), which take
+/// torch::autograd::grad of the result with respect to z.
 inline torch::Tensor forward_points(Model& model, const torch::Tensor& z,
                                     const torch::Tensor& index, const Context& ctx) {
   return map_points(z, index, ctx, [&](const torch::Tensor& rows) { return model.forward(rows); });

@@ -6,12 +6,16 @@
 /// bumps XREG_ABI_MAJOR (see abi.h). Plugins use it through xreg/sdk/predict.hpp.
 ///
 /// Why: BLAS kernels sum a row's products in an order that depends on the row's offset in the
-/// matrix (OpenBLAS packs rows in groups of 3 × its unroll width; 12 rows on x86 sgemm), so the
-/// same point evaluated in another batch can differ in the last bit. A RowLayout places the K
-/// rows of each point at a slot fixed by the point's global index inside blocks of a multiple
-/// of kRowQuantum rows, so every row has the same offset modulo kRowQuantum in any batching.
-/// This is an argument about OpenBLAS on the CPU; on other devices the layout only bounds the
-/// size of each pass.
+/// matrix (OpenBLAS packs rows in groups of 3 × its unroll width; 12 rows on x86 sgemm) and on
+/// the product's shape (a layer with few outputs takes another kernel once rows × outputs
+/// passes about 1,200: an output layer of 10 logits from 144 rows on), so the same point
+/// evaluated in another batch can differ in the last bit. A RowLayout places the K rows of each
+/// point at a slot fixed by the point's global index inside blocks of a multiple of kRowQuantum
+/// rows, so every row has the same offset modulo kRowQuantum in any batching, and every pass
+/// holds the same number of rows (pass_rows, zero rows filling the last), which depends on the
+/// points' shape alone: a row then meets the same kernels at the same offset whichever points
+/// share its pass, however many the call holds and whatever the run's threads and processes.
+/// This is an argument about OpenBLAS on the CPU; on other devices the layout is not used.
 
 #include <torch/types.h>
 
@@ -23,9 +27,12 @@ namespace xreg::detail {
 
 /// kRowQuantum = 48 covers OpenBLAS's x86 kernels (groups of 6, 12, 24 and 48 rows).
 constexpr int64_t kRowQuantum = 48;
-/// OpenBLAS also cuts the rows of a large product into blocks whose size is a multiple of 16
-/// only (about 98,000 rows for float32 here): passes no longer than this stay in one block.
-constexpr int64_t kMaxPassRows = 256 * kRowQuantum;
+/// A pass holds at most this many rows (or one block)...
+constexpr int64_t kMaxPassRows = 1024;
+/// ...and at most this many input values (8 MiB of float32; or one block): small enough that
+/// padding a short call to a whole pass costs little, large enough that a pass's products run
+/// at the BLAS's speed.
+constexpr int64_t kMaxPassValues = int64_t{1} << 21;
 
 class RowLayout {
  public:
@@ -47,9 +54,10 @@ class RowLayout {
   /// Rows of the packed tensor: whole blocks.
   int64_t rows() const { return blocks_.numel() * block_rows_; }
 
-  /// z [N, K, d...] → [rows(), d...], unused rows zero. Differentiable with respect to z.
-  torch::Tensor pack(const torch::Tensor& z) const {
-    std::vector<int64_t> shape{rows()};
+  /// z [N, K, d...] → [rows() rounded up to whole passes of `pass_rows` rows, d...], unused
+  /// rows zero. Differentiable with respect to z.
+  torch::Tensor pack(const torch::Tensor& z, int64_t pass_rows) const {
+    std::vector<int64_t> shape{(rows() + pass_rows - 1) / pass_rows * pass_rows};
     for (int64_t s : z.sizes().slice(2)) shape.push_back(s);
     return torch::zeros(shape, z.options())
         .index_copy(0, positions_.to(z.device()), z.flatten(0, 1));
@@ -63,10 +71,12 @@ class RowLayout {
     return rows.view(shape);
   }
 
-  /// Rows per forward pass: whole blocks, at most `max_rows` and kMaxPassRows (at least one
-  /// block).
-  int64_t pass_rows(int64_t max_rows) const {
-    const int64_t limit = std::min(max_rows, kMaxPassRows);
+  /// Rows of every forward pass for rows of `values_per_row` values: whole blocks, at most
+  /// kMaxPassRows rows and kMaxPassValues values (at least one block). It depends on the
+  /// points' shape alone, never on a memory budget that the run's threads share.
+  int64_t pass_rows(int64_t values_per_row) const {
+    const int64_t limit =
+        std::min(kMaxPassRows, kMaxPassValues / std::max<int64_t>(1, values_per_row));
     return std::max<int64_t>(1, limit / block_rows_) * block_rows_;
   }
 
