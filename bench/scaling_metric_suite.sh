@@ -74,6 +74,7 @@ two_processes() {
 }
 run() { "$xreg" run "$out/suite.toml" --quiet "$@"; }
 
+"$xreg" run "$out/train_only.toml" --quiet --output "$out/warm" >/dev/null  # load LibTorch once
 fixed=$(seconds "$xreg" run "$out/train_only.toml" --quiet --output "$out/fixed" --set run.threads=1)
 one=$(seconds run --output "$out/one" --set run.threads=1)
 threads=$(seconds run --output "$out/threads" --set run.threads=2)
