@@ -296,7 +296,10 @@ int run_command(const std::vector<std::string>& args) {
     throw;
   }
   if (cluster) cluster->finish();
-  if (writes && !vm.count("quiet")) std::cerr << "results written to " << output << "\n";
+  if (writes && !vm.count("quiet")) {
+    std::cerr << "results written to " << output
+              << "; the report: " << (fs::path(output) / "report.html").string() << "\n";
+  }
   return kSuccess;
 }
 

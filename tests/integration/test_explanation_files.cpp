@@ -240,6 +240,22 @@ plugin = "accuracy"
   EXPECT_EQ(saliency.at("coefficients").size(2), 3 * 5 * 5) << "flattened [3, 5, 5] points";
   EXPECT_EQ(saliency.at("index").size(0), saliency.at("coefficients").size(0));
   EXPECT_FALSE(fs::exists(dir / "trial-0.csv")) << "no row per pixel";
+  // The figure: 6 rows of 5x5 tiles drawn 11 pixels a value with 4-pixel gaps, the point and a
+  // map per output in each.
+  const std::string png = slurp(dir / "trial-0-maps.png");
+  ASSERT_GT(png.size(), 24u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  const auto big_endian = [&](size_t at) {
+    uint32_t value = 0;
+    for (size_t i = 0; i < 4; ++i) value = value << 8 | static_cast<unsigned char>(png[at + i]);
+    return value;
+  };
+  const int64_t outputs = saliency.at("coefficients").size(1);
+  EXPECT_EQ(big_endian(16), (1 + outputs) * 59 + 4) << "width";
+  EXPECT_EQ(big_endian(20), 6 * 59 + 4) << "height";
+  EXPECT_NE(
+      slurp(scratch() / "images" / "report.html").find("explanations/saliency/trial-0-maps.png"),
+      std::string::npos);
 }
 
 }  // namespace

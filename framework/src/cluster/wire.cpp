@@ -139,13 +139,15 @@ Explanation explanation_of(const IValue& value) {
 IValue explained_value(const ExplainedPoints& p) {
   return tuple({p.explainer, tensor_value(p.index), explanation_value(p.explanation),
                 list_value(p.feature_names, [](const std::string& n) { return IValue(n); }),
-                p.tabular});
+                p.tabular, tensor_value(p.preview)});
 }
 
 ExplainedPoints explained_of(const IValue& value) {
   const std::vector<IValue> f = items_of(value);
-  return {f.at(0).toStringRef(), tensor_of(f.at(1)), explanation_of(f.at(2)),
-          list_of(f.at(3), [](const IValue& n) { return n.toStringRef(); }), f.at(4).toBool()};
+  return {
+      f.at(0).toStringRef(),   tensor_of(f.at(1)),
+      explanation_of(f.at(2)), list_of(f.at(3), [](const IValue& n) { return n.toStringRef(); }),
+      f.at(4).toBool(),        tensor_of(f.at(5))};
 }
 
 /// A saved model: its bytes as a uint8 tensor (a pickled string must be valid text).

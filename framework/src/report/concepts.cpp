@@ -35,13 +35,7 @@ void draw_tile(GrayImage& canvas, const torch::Tensor& point, int64_t left, int6
                int64_t scale) {
   auto image = point.select(0, 0).to(torch::kCPU, torch::kDouble);
   const double low = image.min().item<double>(), high = image.max().item<double>();
-  auto gray = ((image - low) / std::max(high - low, 1e-12) * 255).round().to(torch::kUInt8);
-  const auto pixels = gray.accessor<uint8_t, 2>();
-  for (int64_t y = 0; y < gray.size(0) * scale; ++y) {
-    for (int64_t x = 0; x < gray.size(1) * scale; ++x) {
-      canvas.at(left + x, top + y) = pixels[y / scale][x / scale];
-    }
-  }
+  draw_gray(canvas, (image - low) / std::max(high - low, 1e-12), left, top, scale);
 }
 
 /// A row of prototypes per concept, most active on the left.

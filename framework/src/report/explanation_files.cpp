@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "report/attribution_maps.hpp"
 #include "report/text_table.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/report/report.hpp"
@@ -47,6 +48,12 @@ void write_trial(const fs::path& dir, int64_t trial, const ExplainedPoints& poin
   write_file_atomically((folder / (stem + ".pt")).string(), pickled(explanation_tensors(points)));
   if (points.tabular) {
     write_file_atomically((folder / (stem + ".csv")).string(), explanation_csv(points));
+  }
+  if (points.preview.defined() && points.explanation.coefficients.defined()) {
+    const int64_t m = points.preview.size(0);
+    const GrayImage maps =
+        attribution_maps(points.preview, points.explanation.coefficients.slice(0, 0, m));
+    write_file_atomically((folder / (stem + "-maps.png")).string(), encode_png(maps));
   }
 }
 

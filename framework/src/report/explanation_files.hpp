@@ -27,7 +27,8 @@ std::string file_name_of(const std::string& label);
 
 /// Writes every trial's explanations into `folder`/explanations/<explainer>/ as trial-<t>.pt
 /// (explanation_tensors, saved with torch::pickle_save: Python's torch.load reads a dict) and,
-/// for tabular data, trial-<t>.csv (explanation_csv), each atomically; an earlier run's
+/// for tabular data, trial-<t>.csv (explanation_csv), for images trial-<t>-maps.png (the first
+/// points' attribution_maps), each atomically; an earlier run's
 /// explanations/ goes first.
 void write_explanation_files(const std::string& folder, const RunReport& report);
 

@@ -425,17 +425,42 @@ std::string explanation_charts(const fs::path& dir, const fs::path& file) {
   return out;
 }
 
+/// The first trial's attribution figures of image explanations (explanations/*/trial-0-maps.png).
+std::vector<fs::path> attribution_figures(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code error;
+  for (const auto& item : fs::directory_iterator(dir / "explanations", error)) {
+    const fs::path file = item.path() / "trial-0-maps.png";
+    if (fs::exists(file)) files.push_back(file);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 std::string explanations_section(const fs::path& dir) {
+  std::string body;
   const std::vector<fs::path> files = explanation_files(dir);
-  if (files.empty()) return "";
-  std::string figures;
-  for (const fs::path& file : files) figures += explanation_charts(dir, file);
-  return section("Explanations",
-                 "<p>The " + std::to_string(kTopCoefficients) +
-                     " largest coefficients (by magnitude) of the first test points' "
-                     "explanations; blue raises the output, red lowers it.</p>\n"
-                     "<div class=\"figures\">" +
-                     figures + "</div>\n");
+  if (!files.empty()) {
+    std::string figures;
+    for (const fs::path& file : files) figures += explanation_charts(dir, file);
+    body += "<p>The " + std::to_string(kTopCoefficients) +
+            " largest coefficients (by magnitude) of the first test points' explanations; blue "
+            "raises the output, red lowers it.</p>\n<div class=\"figures\">" +
+            figures + "</div>\n";
+  }
+  const std::vector<fs::path> maps = attribution_figures(dir);
+  if (!maps.empty()) {
+    std::string figures;
+    for (const fs::path& file : maps) {
+      figures += png_image(file, file.lexically_relative(dir).string());
+    }
+    body +=
+        "<p>The first test points (left) and their attribution maps, one per explained "
+        "output, each scaled by its largest magnitude: white raises the output, black "
+        "lowers it, mid-gray is 0.</p>\n<div class=\"figures\">" +
+        figures + "</div>\n";
+  }
+  return body.empty() ? "" : section("Explanations", body);
 }
 
 /// The files under models/ and how to load them.

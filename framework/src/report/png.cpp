@@ -23,6 +23,18 @@ void flush_nothing(png_structp) {}
 
 }  // namespace
 
+void draw_gray(GrayImage& canvas, const torch::Tensor& values, int64_t left, int64_t top,
+               int64_t scale) {
+  const auto unit = values.to(torch::kCPU, torch::kDouble).nan_to_num(0, 1, 0).clamp(0, 1);
+  const auto gray = (unit * 255).round().to(torch::kUInt8);
+  const auto pixels = gray.accessor<uint8_t, 2>();
+  for (int64_t y = 0; y < gray.size(0) * scale; ++y) {
+    for (int64_t x = 0; x < gray.size(1) * scale; ++x) {
+      canvas.at(left + x, top + y) = pixels[y / scale][x / scale];
+    }
+  }
+}
+
 std::string encode_png(const GrayImage& image) {
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png ? png_create_info_struct(png) : nullptr;

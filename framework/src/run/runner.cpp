@@ -259,6 +259,9 @@ struct FittedExplainer {
   std::shared_ptr<Explainer> explainer;
 };
 
+/// Image points whose attribution maps the run folder shows (explanations/<e>/trial-<t>-maps.png).
+constexpr int64_t kPreviewPoints = 6;
+
 /// A block of points scored: each scoring's per-point values and each explainer's explanations.
 struct ScoredBlock {
   std::vector<torch::Tensor> values;
@@ -425,8 +428,11 @@ std::vector<MetricSummary> evaluate_metrics(const Pipeline& pipeline, const Regi
   }
   const auto whole = gather_explanations(shard, scored.explanations, explainers.size());
   for (size_t e = 0; kept != nullptr && e < whole.size(); ++e) {
-    explained.push_back({explainers[e].name, test.points.index.to(torch::kCPU), on_cpu(whole[e]),
-                         test.feature_names, test.points.x.dim() == 2});
+    const bool images = test.points.x.dim() == 4;
+    explained.push_back(
+        {explainers[e].name, test.points.index.to(torch::kCPU), on_cpu(whole[e]),
+         test.feature_names, test.points.x.dim() == 2,
+         images ? test.points.x.slice(0, 0, kPreviewPoints).cpu() : torch::Tensor()});
   }
   return summaries;
 }

@@ -22,7 +22,8 @@
 ///                           "diagnostics/<name>"; with [find_another], the last model's. For
 ///                           tabular data also trial-<t>.csv (point,output,feature,coefficient;
 ///                           feature: the column's name), not for images, whose CSV would be
-///                           a row per pixel
+///                           a row per pixel; for images trial-<t>-maps.png, the first test
+///                           points and their attribution maps
 ///   models/                 trial-<t>.pt: trial t's trained model (with [find_another], the
 ///                           last) as a TorchScript module, for Python's torch.jit.load and the
 ///                           torchscript model plugin; trial-<t>-parameters.pt instead, a

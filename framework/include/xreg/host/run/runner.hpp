@@ -42,6 +42,8 @@ struct ExplainedPoints {
   Explanation explanation;                 ///< coefficients [N, k, d] and the rest
   std::vector<std::string> feature_names;  ///< the data's columns; empty for images
   bool tabular = true;                     ///< points are rows of features (not images)
+  /// Images: the first points' inputs [m, C, H, W], for the attribution figure; else undefined.
+  torch::Tensor preview;
 };
 
 /// A trial's trained model as models/ holds it (report.hpp).
