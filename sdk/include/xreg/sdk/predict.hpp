@@ -80,13 +80,13 @@ inline torch::Tensor extra_points(Model& model, const std::string& name, const s
 }
 
 /// The most points of `rows_per_point` rows of `values_per_row` values each whose forward_points
-/// call stays within one pass of the memory budget, however scattered their global indices: the
-/// chunk size of an explainer that keeps a pass's autograd graph (saliency) or its rows in memory.
+/// call stays within the memory budget, however scattered their global indices (each point in a
+/// block of its own): the chunk size of an explainer that keeps a call's autograd graph
+/// (saliency) or its rows in memory. Points of contiguous indices fill the call's passes.
 inline int64_t points_per_pass(int64_t rows_per_point, int64_t values_per_row, const Context& ctx) {
   const int64_t block =
       (rows_per_point + detail::kRowQuantum - 1) / detail::kRowQuantum * detail::kRowQuantum;
-  const int64_t rows = std::min(ctx.rows_per_pass(values_per_row), detail::kMaxPassRows);
-  return std::max<int64_t>(1, rows / block);
+  return std::max<int64_t>(1, ctx.rows_per_pass(values_per_row) / block);
 }
 
 /// forward_points without gradients: what explainers and metrics evaluate.
