@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "report/pickled.hpp"
 #include "xreg/host/errors.hpp"
 
 namespace xreg {
@@ -162,11 +163,6 @@ SavedModel model_of(const IValue& value) {
   const torch::Tensor bytes = f.at(1).toTensor().contiguous();
   const char* data = reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>());
   return {f.at(0).toBool(), std::string(data, data + bytes.numel())};
-}
-
-std::string pickled(const IValue& value) {
-  const std::vector<char> bytes = torch::jit::pickle_save(value);
-  return std::string(bytes.begin(), bytes.end());
 }
 
 IValue unpickled(const std::string& bytes) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "report/attribution_maps.hpp"
+#include "report/pickled.hpp"
 #include "report/text_table.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/report/report.hpp"
@@ -33,19 +34,14 @@ bool safe_in_file_name(char c, bool first) {
   return plain || c == '_' || c == '-' || (c == '.' && !first);
 }
 
-/// One .pt file's bytes: `tensors` as torch.save writes a dict.
-std::string pickled(const c10::Dict<std::string, at::Tensor>& tensors) {
-  const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(tensors));
-  return std::string(bytes.begin(), bytes.end());
-}
-
 void write_trial(const fs::path& dir, int64_t trial, const ExplainedPoints& points) {
   const fs::path folder = dir / file_name_of(points.explainer);
   std::error_code error;
   fs::create_directories(folder, error);
   if (error) throw RunError(folder.string() + ": cannot create: " + error.message());
   const std::string stem = "trial-" + std::to_string(trial);
-  write_file_atomically((folder / (stem + ".pt")).string(), pickled(explanation_tensors(points)));
+  write_file_atomically((folder / (stem + ".pt")).string(),
+                        pickled(c10::IValue(explanation_tensors(points))));
   if (points.tabular) {
     write_file_atomically((folder / (stem + ".csv")).string(), explanation_csv(points));
   }

@@ -1,9 +1,8 @@
 #include "report/model_files.hpp"
 
-#include <torch/csrc/jit/serialization/pickle.h>
-
 #include <filesystem>
 
+#include "report/pickled.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/report/report.hpp"
 
@@ -18,8 +17,7 @@ SavedModel saved_model(Model& model) {
   if (saved.torchscript) return saved;
   c10::List<at::Tensor> tensors;
   for (const torch::Tensor& t : model.state()) tensors.push_back(t.detach().cpu().contiguous());
-  const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(tensors));
-  saved.bytes.assign(bytes.begin(), bytes.end());
+  saved.bytes = pickled(c10::IValue(tensors));
   return saved;
 }
 
