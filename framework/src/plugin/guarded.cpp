@@ -52,12 +52,24 @@ std::string GuardedModel::torchscript() {
   return guard_call(label_, "torchscript", [&] { return inner_->torchscript(); });
 }
 
-GuardedRegularizer::GuardedRegularizer(std::shared_ptr<Regularizer> inner, PluginLabel label)
-    : inner_(std::move(inner)), label_(std::move(label)) {}
+GuardedRegularizer::GuardedRegularizer(std::shared_ptr<Regularizer> inner, PluginLabel label,
+                                       uint32_t abi_minor)
+    : inner_(std::move(inner)), label_(std::move(label)), abi_minor_(abi_minor) {}
 
 torch::Tensor GuardedRegularizer::penalty(Model& model, const Batch& batch, int64_t draw,
                                           const Context& ctx) {
   return guard_call(label_, "penalty", [&] { return inner_->penalty(model, batch, draw, ctx); });
+}
+
+PenaltyForm GuardedRegularizer::form() const {
+  constexpr uint32_t kFirstMinorWithForm = 4;
+  if (abi_minor_ < kFirstMinorWithForm) return PenaltyForm::whole_batch;
+  const PenaltyForm form = guard_call(label_, "form", [&] { return inner_->form(); });
+  if (form < PenaltyForm::whole_batch || form > PenaltyForm::parameters_only) {
+    throw RunError(label_.text + ": form returned " + std::to_string(static_cast<int>(form)) +
+                   ", not one of PenaltyForm's values (0 to 3)");
+  }
+  return form;
 }
 
 GuardedExplainer::GuardedExplainer(std::shared_ptr<Explainer> inner, PluginLabel label)

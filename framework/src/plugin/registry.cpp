@@ -241,7 +241,7 @@ std::shared_ptr<Plugin> guard(const PluginInfo& info, void* raw, std::function<v
                                             info.abi_minor);
     case XREG_KIND_REGULARIZER:
       return std::make_shared<GuardedRegularizer>(own(static_cast<Regularizer*>(raw)),
-                                                  std::move(label));
+                                                  std::move(label), info.abi_minor);
     case XREG_KIND_EXPLAINER:
       return std::make_shared<GuardedExplainer>(own(static_cast<Explainer*>(raw)),
                                                 std::move(label));

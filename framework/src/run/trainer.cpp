@@ -225,6 +225,36 @@ struct StepLoss {
   torch::Tensor terms;
 };
 
+/// This rank's rows of a batch split over the ranks of data-parallel training, contiguous and
+/// in rank order; empty where the batch has fewer rows than there are ranks.
+Batch rank_rows(const Batch& batch, const Cluster& parallel) {
+  const int64_t n = batch.size(), rank = parallel.rank(), size = parallel.size();
+  return batch.slice(n * rank / size, n * (rank + 1) / size);
+}
+
+torch::Tensor weighted_penalty(WeightedRegularizer& slot, Model& model, const Batch& batch,
+                               int64_t step, const Context& ctx) {
+  return slot.effective_weight * slot.regularizer->penalty(model, batch, step, ctx);
+}
+
+/// Data-parallel: this rank's part of slot `r`'s weighted penalty on `batch`; undefined where it
+/// has none. A penalty that is a mean or a sum over points (PenaltyForm) is split as the model's
+/// minibatch is, each part of a mean weighted by its share of the rows, so that the parts add
+/// up to the whole; any other is evaluated whole by rank r mod size.
+torch::Tensor penalty_part(WeightedRegularizer& slot, size_t r, Model& model, const Batch& batch,
+                           int64_t step, const Context& ctx, const Cluster& parallel) {
+  const PenaltyForm form = slot.regularizer->form();
+  if (form == PenaltyForm::point_mean || form == PenaltyForm::point_sum) {
+    const Batch part = rank_rows(batch, parallel);
+    if (part.size() == 0) return {};
+    const torch::Tensor term = weighted_penalty(slot, model, part, step, ctx);
+    if (form == PenaltyForm::point_sum) return term;
+    return term * (static_cast<double>(part.size()) / static_cast<double>(batch.size()));
+  }
+  if (static_cast<int64_t>(r) % parallel.size() != parallel.rank()) return {};
+  return weighted_penalty(slot, model, batch, step, ctx);
+}
+
 /// The training loss of one step on `batch`: the model's loss and the weighted penalties, or with
 /// `parallel` this rank's part of them (see train_model).
 StepLoss step_loss(Model& model, std::vector<WeightedRegularizer>& regularizers,
@@ -235,23 +265,23 @@ StepLoss step_loss(Model& model, std::vector<WeightedRegularizer>& regularizers,
   if (parallel == nullptr) {
     loss = task_loss(model.forward(batch.x), batch.y, train.task, reduction);
   } else {
-    const int64_t n = batch.size();
-    const int64_t rank = parallel->rank(), size = parallel->size();
-    const Batch part = batch.slice(n * rank / size, n * (rank + 1) / size);
+    const Batch part = rank_rows(batch, *parallel);
     loss = task_loss(model.forward(part.x), part.y, train.task, Reduction::sum);
-    if (reduction == Reduction::mean) loss = loss / static_cast<double>(n);
+    if (reduction == Reduction::mean) loss = loss / static_cast<double>(batch.size());
   }
   std::vector<torch::Tensor> terms{loss.detach()};
   for (size_t r = 0; r < regularizers.size(); ++r) {
     // Every rank draws every regularizer's batch, so that the streams stay in step.
     const Batch regularization_batch =
         regularizers[r].on_minibatch ? batch : rows(train, regularization_batches[r].next());
-    if (parallel && static_cast<int64_t>(r) % parallel->size() != parallel->rank()) {
+    const torch::Tensor term =
+        parallel
+            ? penalty_part(regularizers[r], r, model, regularization_batch, step, ctx, *parallel)
+            : weighted_penalty(regularizers[r], model, regularization_batch, step, ctx);
+    if (!term.defined()) {
       terms.push_back(torch::zeros_like(terms.front()));
       continue;
     }
-    auto term = regularizers[r].effective_weight *
-                regularizers[r].regularizer->penalty(model, regularization_batch, step, ctx);
     terms.push_back(term.detach());
     loss = loss + term;
   }

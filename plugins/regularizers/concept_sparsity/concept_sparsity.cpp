@@ -24,12 +24,15 @@ class ConceptSparsity final : public xreg::Regularizer {
                      .sum();
   }
 
+  /// A sum over points of each point's concepts.
+  xreg::PenaltyForm form() const override { return xreg::PenaltyForm::point_sum; }
+
  private:
   double xi_;
 };
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<ConceptSparsity>("concept_sparsity", "1.0.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<ConceptSparsity>("concept_sparsity", "1.1.0",
                                                  "ξ‖h‖₁ on a SENN model's learned concepts",
                                                  kParams))

@@ -47,6 +47,9 @@ class ExpoFidelity final : public xreg::Regularizer {
         ctx);
   }
 
+  /// Each point's residuals come from its own neighbors.
+  xreg::PenaltyForm form() const override { return xreg::PenaltyForm::point_mean; }
+
  private:
   /// Where the neighbors come from: N(x, sigma² I).
   xreg::Neighborhood neighborhood_;
@@ -59,5 +62,5 @@ class ExpoFidelity final : public xreg::Regularizer {
 }  // namespace
 
 XREG_PLUGIN_LIBRARY(xreg::entry<ExpoFidelity>(
-    "expo_fidelity", "1.0.0",
+    "expo_fidelity", "1.1.0",
     "ExpO-Fidelity: mean squared residual of local linear fits on Gaussian neighbors", kParams))

@@ -42,6 +42,9 @@ class ExpoFidelity1d final : public xreg::Regularizer {
     return xreg::regularizers::local_fit_penalty(model, neighbors, design, ctx);
   }
 
+  /// Each point's residuals come from its own neighbors.
+  xreg::PenaltyForm form() const override { return xreg::PenaltyForm::point_mean; }
+
  private:
   /// Where the neighbors come from: x + sigma N(0, 1) e_k, k drawn per point.
   xreg::Neighborhood neighborhood_;
@@ -52,6 +55,6 @@ class ExpoFidelity1d final : public xreg::Regularizer {
 }  // namespace
 
 XREG_PLUGIN_LIBRARY(xreg::entry<ExpoFidelity1d>(
-    "expo_fidelity_1d", "1.0.0",
+    "expo_fidelity_1d", "1.1.0",
     "ExpO-1D-Fidelity: mean squared residual of 1-D local fits along one random coordinate",
     kParams))

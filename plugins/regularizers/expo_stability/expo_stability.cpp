@@ -37,6 +37,9 @@ class ExpoStability final : public xreg::Regularizer {
     return (f.narrow(1, 1, neighbors_) - f.narrow(1, 0, 1)).square().mean();
   }
 
+  /// Each point's changes come from its own neighbors.
+  xreg::PenaltyForm form() const override { return xreg::PenaltyForm::point_mean; }
+
  private:
   /// Where the neighbors come from.
   xreg::Neighborhood neighborhood_;
@@ -47,6 +50,6 @@ class ExpoStability final : public xreg::Regularizer {
 }  // namespace
 
 XREG_PLUGIN_LIBRARY(xreg::entry<ExpoStability>(
-    "expo_stability", "1.0.0",
+    "expo_stability", "1.1.0",
     "ExpO-Stability: mean squared change of the model's outputs from a point to its neighbors",
     kParams))

@@ -15,10 +15,13 @@ class L1 final : public xreg::Regularizer {
     for (const auto& w : xreg::regularizers::weight_matrices(model)) total = total + w.abs().sum();
     return total;
   }
+
+  /// A penalty on the weights alone.
+  xreg::PenaltyForm form() const override { return xreg::PenaltyForm::parameters_only; }
 };
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<L1>("l1", "1.0.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<L1>("l1", "1.1.0",
                                     "L1 penalty: sum of |w| over the weight matrices, biases "
                                     "excluded"))

@@ -32,6 +32,9 @@ class L2 final : public xreg::Regularizer {
     return total;
   }
 
+  /// A penalty on the weights alone.
+  xreg::PenaltyForm form() const override { return xreg::PenaltyForm::parameters_only; }
+
  private:
   /// Whether every parameter is penalized, not only the weight matrices.
   bool biases_;
@@ -41,7 +44,7 @@ class L2 final : public xreg::Regularizer {
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<L2>("l2", "1.1.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<L2>("l2", "1.2.0",
                                     "L2 penalty: Σ w²/2 over the weight matrices, biases "
                                     "excluded (tf.nn.l2_loss), or Σ θ² over all parameters "
                                     "(RRR)",

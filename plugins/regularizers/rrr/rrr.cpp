@@ -93,6 +93,11 @@ class Rrr final : public xreg::Regularizer {
     return total / torch::where(annotated > 0, annotated, torch::ones_like(annotated));
   }
 
+  /// A sum over points, unless divided by the whole batch's annotations.
+  xreg::PenaltyForm form() const override {
+    return normalize_ ? xreg::PenaltyForm::whole_batch : xreg::PenaltyForm::point_sum;
+  }
+
  private:
   /// E_n [N] of the class log-probabilities [N, K].
   torch::Tensor explained_quantity(const torch::Tensor& log_probabilities) const {
@@ -121,7 +126,7 @@ class Rrr final : public xreg::Regularizer {
 }  // namespace
 
 XREG_PLUGIN_LIBRARY(xreg::entry<Rrr>(
-    "rrr", "1.0.0",
+    "rrr", "1.1.0",
     "RRR (right for the right reasons): λ·Σ A·(∂E/∂x)², the squared input gradients of the "
     "class log-probabilities at the annotated inputs",
     kParams))

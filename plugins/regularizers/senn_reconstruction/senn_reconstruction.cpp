@@ -17,10 +17,13 @@ class SennReconstruction final : public xreg::Regularizer {
         "conceptizer = \"autoencoder\" or \"conv_autoencoder\")");
     return (rebuilt - batch.x).square().mean();
   }
+
+  /// Each point's error is its own reconstruction's.
+  xreg::PenaltyForm form() const override { return xreg::PenaltyForm::point_mean; }
 };
 
 }  // namespace
 
 XREG_PLUGIN_LIBRARY(xreg::entry<SennReconstruction>(
-    "senn_reconstruction", "1.0.0",
+    "senn_reconstruction", "1.1.0",
     "Mean squared error of a SENN model's concept reconstruction against its input"))

@@ -89,6 +89,11 @@ class SennRobustness final : public xreg::Regularizer {
     return lambda_ * total;
   }
 
+  /// reduction = "mean" is a mean over points; the reference's norm is of the whole batch.
+  xreg::PenaltyForm form() const override {
+    return mean_ ? xreg::PenaltyForm::point_mean : xreg::PenaltyForm::whole_batch;
+  }
+
  private:
   double lambda_;
   bool mean_;
@@ -97,5 +102,5 @@ class SennRobustness final : public xreg::Regularizer {
 }  // namespace
 
 XREG_PLUGIN_LIBRARY(xreg::entry<SennRobustness>(
-    "senn_robustness", "1.0.0",
+    "senn_robustness", "1.1.0",
     "SENN's robustness loss λ‖∇f(x) − θ(x)ᵀJh(x)‖ on a self-explaining model", kParams))

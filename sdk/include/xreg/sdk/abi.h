@@ -45,8 +45,10 @@ extern "C" {
  *  2.2: Context gained `max_values_per_pass` at its end (2.1 plugins size passes by rows only).
  *  2.3: Model gained the virtual torchscript() after its others; the host calls it only on
  *  plugins of minor 3 or later, whose vtables hold it. The row layout's passes hold a fixed
- *  number of rows (a determinism fix; see sdk/README.md). */
-#define XREG_ABI_MINOR 3
+ *  number of rows (a determinism fix; see sdk/README.md).
+ *  2.4: Regularizer gained the virtual form() after penalty(); the host calls it only on
+ *  plugins of minor 4 or later. */
+#define XREG_ABI_MINOR 4
 
 /** The exported symbol's name, for hosts that look it up. */
 #define XREG_PLUGIN_ENTRY_POINT "xreg_plugin_library"

@@ -41,13 +41,17 @@ class GuardedModel final : public Model {
 
 class GuardedRegularizer final : public Regularizer {
  public:
-  GuardedRegularizer(std::shared_ptr<Regularizer> inner, PluginLabel label);
+  /// `abi_minor` as for GuardedModel: form() asks the plugin only from minor 4 on.
+  GuardedRegularizer(std::shared_ptr<Regularizer> inner, PluginLabel label, uint32_t abi_minor);
   torch::Tensor penalty(Model& model, const Batch& batch, int64_t draw,
                         const Context& ctx) override;
+  /// The plugin's answer, checked to be one of PenaltyForm's values.
+  PenaltyForm form() const override;
 
  private:
   std::shared_ptr<Regularizer> inner_;
   PluginLabel label_;
+  uint32_t abi_minor_;
 };
 
 class GuardedExplainer final : public Explainer {
