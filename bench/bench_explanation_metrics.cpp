@@ -1,11 +1,12 @@
-// ExpO's explanation-metric suites on the shared housing model, one thread, over the 127 test
-// points, fit included:
+// ExpO's explanation-metric suites, one thread, over the test points, fit included, on the
+// shared housing model (12 features, 127 test points) and on many features (music, 69 features,
+// an MLP 69→100→100→1; bench_support.hpp's load_music):
 //   LIME:  point fidelity, neighborhood fidelity, stability as ExpO codes it (5 fresh
 //          explanations of x) — against ExpO's metrics_lime;
 //   MAPLE: point fidelity, neighborhood fidelity, stability (explanations at 5 neighbors) —
 //          against ExpO's metrics_maple;
 // both peers measured in this session (XREG_PEERS_JSON).
-// Also printed: the FLOP bound of the LIME suite, whose 762 explanations of 1000 model
+// Also printed: the FLOP bound of the LIME suite, whose 6 explanations a point of 1000 model
 // evaluations each bound it from below on this machine.
 #include <cstdio>
 
@@ -15,10 +16,9 @@
 namespace {
 
 constexpr int kRuns = 3;
-constexpr double kFlopsPerInput = 2.0 * (12 * 100 + 100 * 100 + 100 * 1);
 
 /// Fits `explainer_name`, explains the test points and evaluates the three metrics.
-double suite_seconds(xreg::bench::Housing& housing, const std::string& explainer_name,
+double suite_seconds(xreg::bench::Workload& housing, const std::string& explainer_name,
                      bool legacy_stability) {
   using namespace xreg::bench;
   const xreg::Context ctx;
@@ -38,28 +38,37 @@ double suite_seconds(xreg::bench::Housing& housing, const std::string& explainer
   });
 }
 
+/// Times both suites on `workload`, whose model is d→100→100→1, and prints them beside the
+/// peers' figures of `peer_section` (expo_metrics, expo_metrics_music).
+void print_suites(xreg::bench::Workload& workload, const char* name,
+                  const std::string& peer_section, double peak_flops) {
+  const double points = static_cast<double>(workload.splits.test.size());
+  const double d = static_cast<double>(workload.splits.test.points.x.size(1));
+  const double lime = suite_seconds(workload, "lime", true);
+  const double maple = suite_seconds(workload, "maple", false);
+  const double flops_per_input = 2.0 * (d * 100 + 100 * 100 + 100 * 1);
+  const double lime_bound = 6 * points * 1000 * flops_per_input / peak_flops;  // x, 5 re-explained
+  std::printf(
+      "ExpO metric suites on %s (%.0f features), %.0f test points, 1 thread (median of %d)\n", name,
+      d, points, kRuns);
+  std::printf("  LIME-PF/NF/S:  %.3f s; FLOP bound %.3f s (%.2fx)\n", lime, lime_bound,
+              lime / lime_bound);
+  std::printf("  MAPLE-PF/NF/S: %.3f s\n", maple);
+  const std::string over_seeds = peer_section + ".wall_s_per_full_metric_over_seeds.";
+  xreg::bench::print_peer_ratio("ExpO metrics_lime", over_seeds + "lime_wall_s.median", lime);
+  xreg::bench::print_peer_ratio("ExpO metrics_maple", over_seeds + "maple_wall_s.median", maple);
+}
+
 }  // namespace
 
 int main() {
   auto housing = xreg::bench::load_housing("bench_explanation_metrics");
   if (!housing) return 0;
-  const double points = static_cast<double>(housing->splits.test.size());
-  const double lime = suite_seconds(*housing, "lime", true);
-  const double maple = suite_seconds(*housing, "maple", false);
   auto a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
-  const double flops =
+  const double peak_flops =
       2.0 * 1024 * 1024 * 1024 / xreg::bench::median_seconds(5, [&] { torch::mm(a, b); });
-  const double lime_bound = 6 * points * 1000 * kFlopsPerInput / flops;  // x and 5 re-explanations
-  std::printf("ExpO metric suites on housing, %.0f test points, 1 thread (median of %d)\n", points,
-              kRuns);
-  std::printf("  LIME-PF/NF/S:  %.3f s; FLOP bound %.3f s (%.2fx)\n", lime, lime_bound,
-              lime / lime_bound);
-  std::printf("  MAPLE-PF/NF/S: %.3f s\n", maple);
-  xreg::bench::print_peer_ratio("ExpO metrics_lime",
-                                "expo_metrics.wall_s_per_full_metric_over_seeds.lime_wall_s.median",
-                                lime);
-  xreg::bench::print_peer_ratio(
-      "ExpO metrics_maple", "expo_metrics.wall_s_per_full_metric_over_seeds.maple_wall_s.median",
-      maple);
+  print_suites(*housing, "housing", "expo_metrics", peak_flops);
+  auto music = xreg::bench::load_music("bench_explanation_metrics");
+  if (music) print_suites(*music, "music", "expo_metrics_music", peak_flops);
   return 0;
 }

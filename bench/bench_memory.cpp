@@ -25,7 +25,7 @@ double peak_resident_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-void housing_points(xreg::bench::Housing& housing) {
+void housing_points(xreg::bench::Workload& housing) {
   xreg::Context ctx;  // the [run] defaults
   const auto& train = housing.splits.train.points.x;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(7);

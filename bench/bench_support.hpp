@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -64,26 +65,32 @@ double median_seconds(int runs, Work&& work) {
 }
 
 /// A figure of the Python peers measured on this machine in this session: `key` (such as
-/// "lime_marcotcr.per_explanation_s.median") in the JSON file that ../shared/peers/bench_peers.py
-/// wrote, named by the environment variable XREG_PEERS_JSON. nullopt, after saying how to
-/// measure it, when the variable or the figure is missing: a ratio is only ever printed against a
-/// figure from the same machine and session, never against a constant from elsewhere.
+/// "lime_marcotcr.per_explanation_s.median") in the JSON files that ../shared/peers/bench_peers.py
+/// and bench/peers_many_features.py wrote, named by the environment variable XREG_PEERS_JSON
+/// (several separated by ':'; the first that holds the key gives it). nullopt, after saying how
+/// to measure it, when the variable or the figure is missing: a ratio is only ever printed
+/// against a figure from the same machine and session, never against a constant from elsewhere.
 inline std::optional<double> peer_figure(const std::string& key) {
-  const char* file = std::getenv("XREG_PEERS_JSON");
-  if (file == nullptr) {
+  const char* files = std::getenv("XREG_PEERS_JSON");
+  if (files == nullptr) {
     std::printf(
-        "  (no peer ratio: run ../shared/peers/bench_peers.py in this session and set "
-        "XREG_PEERS_JSON to its output)\n");
+        "  (no peer ratio: run ../shared/peers/bench_peers.py and bench/peers_many_features.py in "
+        "this session and set XREG_PEERS_JSON to their outputs, separated by ':')\n");
     return std::nullopt;
   }
-  try {
-    boost::property_tree::ptree figures;
-    boost::property_tree::read_json(file, figures);
-    return figures.get_child("figures").get<double>(key);
-  } catch (const std::exception& error) {
-    std::printf("  (no peer ratio: %s has no figure %s: %s)\n", file, key.c_str(), error.what());
-    return std::nullopt;
+  std::string problems;
+  std::stringstream list(files);
+  for (std::string file; std::getline(list, file, ':');) {
+    try {
+      boost::property_tree::ptree figures;
+      boost::property_tree::read_json(file, figures);
+      return figures.get_child("figures").get<double>(key);
+    } catch (const std::exception& error) {
+      problems += std::string(problems.empty() ? "" : "; ") + error.what();
+    }
   }
+  std::printf("  (no peer ratio: no figure %s in %s: %s)\n", key.c_str(), files, problems.c_str());
+  return std::nullopt;
 }
 
 /// "  <label>: <figure> <unit> measured by the peers; xreg <ratio>x faster" when the peers'
@@ -95,24 +102,31 @@ inline void print_peer_ratio(const char* label, const std::string& key, double x
               *peer / xreg_seconds);
 }
 
-/// The shared housing model and its splits, as peers.md measures on them.
-struct Housing {
+/// What a benchmark explains: the build tree's plugins, a data set's splits and a model.
+struct Workload {
   Registry registry;
   SplitData splits;
   std::shared_ptr<Model> model;
 };
 
-/// Loads the build tree's plugins and the housing workload on one thread; nullptr (after
-/// saying so) when ../shared is not there.
-inline std::unique_ptr<Housing> load_housing(const char* program) {
-  if (!std::filesystem::exists(shared_path("models/housing_mlp.pt"))) {
-    std::printf("%s: %s is not there; nothing measured\n", program, XREG_SHARED_DIR);
+/// The build tree's plugins on one thread, deterministic BLAS; nullptr (after saying so) when
+/// `needed` of ../shared is not there.
+inline std::unique_ptr<Workload> start_workload(const char* program, const std::string& needed) {
+  if (!std::filesystem::exists(shared_path(needed))) {
+    std::printf("%s: %s is not there; nothing measured\n", program, shared_path(needed).c_str());
     return nullptr;
   }
   make_blas_deterministic();
   torch::set_num_threads(1);
-  auto housing = std::make_unique<Housing>();
-  housing->registry.load_directory(XREG_PLUGIN_BUILD_DIR);
+  auto workload = std::make_unique<Workload>();
+  workload->registry.load_directory(XREG_PLUGIN_BUILD_DIR);
+  return workload;
+}
+
+/// The shared housing model and its splits, as peers.md measures on them.
+inline std::unique_ptr<Workload> load_housing(const char* program) {
+  auto housing = start_workload(program, "models/housing_mlp.pt");
+  if (!housing) return nullptr;
   Params data;
   data.set("train", shared_path("models/housing_train.csv"));
   data.set("val", shared_path("models/housing_val.csv"));
@@ -125,6 +139,25 @@ inline std::unique_ptr<Housing> load_housing(const char* program) {
   housing->model = create<Model>(housing->registry, "torchscript", model);
   housing->model->build(ModelShape{{12}, 1, Task::regression}, Context{});
   return housing;
+}
+
+/// Many features: the shared music set (69 features, 530 training rows; ExpO's 50/25/25 split,
+/// standardized) and an MLP 69→100→100→1 at its seeded initialization, the workload that
+/// bench/peers_many_features.py gives the peers.
+inline std::unique_ptr<Workload> load_music(const char* program) {
+  auto music = start_workload(program, "data/uci/music.csv");
+  if (!music) return nullptr;
+  Params data;
+  data.set("path", shared_path("data/uci/music.csv"));
+  data.set("standardize_target", true);
+  music->splits = load_splits(with_defaults(data_schema(), data), ".", 0, 0, torch::kFloat);
+  const int64_t d = music->splits.train.points.x.size(1);
+  Params hidden;
+  hidden.set("hidden", std::vector<int64_t>{100, 100});
+  torch::manual_seed(0);
+  music->model = create<Model>(music->registry, "mlp", hidden);
+  music->model->build(ModelShape{{d}, 1, Task::regression}, Context{});
+  return music;
 }
 
 }  // namespace xreg::bench

@@ -58,7 +58,7 @@ class NeighborPassOnly final : public xreg::Regularizer {
 /// A model in training with one regularizer or none, timing each of its steps.
 class TimedTraining {
  public:
-  TimedTraining(const xreg::bench::Housing& housing, std::shared_ptr<xreg::Regularizer> penalty)
+  TimedTraining(const xreg::bench::Workload& housing, std::shared_ptr<xreg::Regularizer> penalty)
       : train_(housing.splits.train),
         model_(xreg::bench::create<xreg::Model>(housing.registry, "mlp")),
         penalty_(std::move(penalty)),
@@ -112,7 +112,7 @@ class TimedTraining {
   std::vector<double> seconds_;
 };
 
-std::shared_ptr<xreg::Regularizer> regularizer(const xreg::bench::Housing& housing,
+std::shared_ptr<xreg::Regularizer> regularizer(const xreg::bench::Workload& housing,
                                                const std::string& name) {
   xreg::Params params;
   params.set("neighbors", kNeighbors);

@@ -69,6 +69,20 @@ max_epochs = 5
 plugin = "mse"
 )";
 
+TEST(App, EveryExamplePipelineValidates) {
+  // The examples are what users copy: a schema change that breaks one must fail here, not at a
+  // user's. Validation reads no data, so examples whose data are absent are checked too.
+  int checked = 0;
+  for (const auto& entry :
+       fs::recursive_directory_iterator(fs::path(XREG_SOURCE_DIR) / "examples")) {
+    if (entry.path().extension() != ".toml") continue;
+    const Outcome outcome = xreg("validate '" + entry.path().string() + "'");
+    EXPECT_EQ(outcome.code, 0) << entry.path() << ": " << outcome.err;
+    ++checked;
+  }
+  EXPECT_GE(checked, 40);
+}
+
 TEST(App, PrintsUsageAndRefusesUnknownCommands) {
   EXPECT_EQ(xreg("--help").code, 0);
   EXPECT_NE(xreg("--help").out.find("usage: xreg <command>"), std::string::npos);
