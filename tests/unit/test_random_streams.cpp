@@ -81,8 +81,8 @@ TEST(AbiGoldenValues, RowLayoutPlacesPointsByGlobalIndex) {
   const xreg::detail::RowLayout layout(torch::tensor(std::vector<int64_t>{0, 5, 47, 48, 100}), 20);
   EXPECT_EQ(layout.rows(), 5 * 48);
   auto z = (torch::arange(5, torch::kDouble) + 1).view({5, 1, 1}).expand({5, 20, 1});
-  EXPECT_EQ(layout.pass_rows(10), 1008) << "21 blocks: at most 1,024 rows";
-  EXPECT_EQ(layout.pass_rows(4096), 480) << "10 blocks: at most 2^21 values, 512 rows";
+  EXPECT_EQ(layout.pass_rows(10), 240) << "5 blocks: at most 240 rows";
+  EXPECT_EQ(layout.pass_rows(16384), 96) << "2 blocks: at most 2^21 values, 128 rows";
   EXPECT_EQ(layout.pass_rows(int64_t{1} << 20), 48) << "at least one block";
   auto packed = layout.pack(z, 96).flatten();
   EXPECT_EQ(packed.size(0), 6 * 48) << "whole passes of 96 rows";

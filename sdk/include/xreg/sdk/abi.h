@@ -47,7 +47,7 @@ extern "C" {
  *  plugins of minor 3 or later, whose vtables hold it. The row layout's passes hold a fixed
  *  number of rows (a determinism fix; see sdk/README.md).
  *  2.4: Regularizer gained the virtual form() after penalty(); the host calls it only on
- *  plugins of minor 4 or later. */
+ *  plugins of minor 4 or later. The row layout's passes hold at most 240 rows (from 1,024). */
 #define XREG_ABI_MINOR 4
 
 /** The exported symbol's name, for hosts that look it up. */

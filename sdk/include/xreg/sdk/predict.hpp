@@ -1,7 +1,7 @@
 #pragma once
 /// Batch-independent forward passes: a point's outputs do not depend on the batch it is
 /// evaluated in, to the last bit on the CPU (see detail/row_layout.hpp for why this needs care).
-/// On the CPU every pass holds a fixed number of rows, at most 1,024 and 2^21 input values (or
+/// On the CPU every pass holds a fixed number of rows, at most 240 and 2^21 input values (or
 /// one point's rows, when they are more); elsewhere passes stay within ctx's memory budget. Use
 /// these, not a bare model.forward, wherever a result per point is reported.
 

@@ -27,8 +27,8 @@ namespace xreg::detail {
 
 /// kRowQuantum = 48 covers OpenBLAS's x86 kernels (groups of 6, 12, 24 and 48 rows).
 constexpr int64_t kRowQuantum = 48;
-/// A pass holds at most this many rows (or one block)...
-constexpr int64_t kMaxPassRows = 1024;
+/// A pass holds at most this many rows (five blocks of one-row points; or one block)...
+constexpr int64_t kMaxPassRows = 240;
 /// ...and at most this many input values (8 MiB of float32; or one block): small enough that
 /// padding a short call to a whole pass costs little, large enough that a pass's products run
 /// at the BLAS's speed.
