@@ -1,6 +1,6 @@
 // ExpO's explanation-metric suites, one thread, over the test points, fit included, on the
-// shared housing model (12 features, 127 test points) and on many features (music, 69 features,
-// an MLP 69→100→100→1; bench_support.hpp's load_music):
+// shared housing model (12 features, 127 test points) and on many features (music, 70 features,
+// an MLP 70→100→100→1; bench_support.hpp's load_music):
 //   LIME:  point fidelity, neighborhood fidelity, stability as ExpO codes it (5 fresh
 //          explanations of x) — against ExpO's metrics_lime;
 //   MAPLE: point fidelity, neighborhood fidelity, stability (explanations at 5 neighbors) —

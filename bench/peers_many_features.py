@@ -3,8 +3,8 @@ figures: ExpO's MAPLE (Code/SLIM.py) and ExpO's metrics_lime / metrics_maple, ca
 on the workload bench/bench_support.hpp's load_music gives xreg. That is the shared music set
 (../shared/data/uci/music.csv; the row-index column stays a feature, as ExpO's loader keeps it:
 70 features), split 50/25/25 at random, features and target standardized with the training
-split's statistics, and an MLP 70->100->100->1 (ReLU, float32) at its initialization
-(torch.manual_seed(0)). One thread, as ../shared/peers/bench_peers.py measures.
+split's statistics, and an MLP 70->100->100->1 at its initialization as xreg's mlp plugin makes
+it (leaky ReLU of slope 0.2, Glorot-uniform weights, zero biases; float32). One thread, as ../shared/peers/bench_peers.py measures.
 
   MIRRORS=<mirrors> bash ../shared/peers/setup_peers.sh      # once: the peers' code
   eval "$(MIRRORS=<mirrors> bash ../shared/peers/setup_peers.sh --print-env)"
@@ -42,12 +42,16 @@ def music_splits(seed):
 
 
 def mlp(features):
+    """The mlp plugin's defaults: leaky ReLU (0.2), Glorot-uniform weights, zero biases."""
     torch.manual_seed(0)
     layers, width = [], features
-    for hidden in (100, 100):
-        layers += [torch.nn.Linear(width, hidden), torch.nn.ReLU()]
-        width = hidden
-    return torch.nn.Sequential(*layers, torch.nn.Linear(width, 1)).eval()
+    for out in (100, 100, 1):
+        linear = torch.nn.Linear(width, out)
+        torch.nn.init.xavier_uniform_(linear.weight)
+        torch.nn.init.zeros_(linear.bias)
+        layers += [linear, torch.nn.LeakyReLU(0.2)]
+        width = out
+    return torch.nn.Sequential(*layers[:-1]).eval()
 
 
 def time_maple(wrapper, x_train, x_val, x_test, fits, passes):
@@ -93,7 +97,7 @@ def main():
     (x_train, _), (x_val, _), (x_test, _) = music_splits(seed=0)
     wrapper = TorchWrapper(mlp(x_train.shape[1]))
     config = {"data": "music.csv", "features": int(x_train.shape[1]), "train": len(x_train),
-              "val": len(x_val), "test": len(x_test), "model": "MLP 70-100-100-1 at init",
+              "val": len(x_val), "test": len(x_test), "model": "MLP 70-100-100-1 at init (leaky ReLU 0.2, Glorot)",
               "maple": "SLIM defaults (200 trees)", "env": common.env_info()}
     print("[maple_music] running ...", flush=True)
     figures = {"maple_music": time_maple(wrapper, x_train, x_val, x_test, args.maple_fits,
