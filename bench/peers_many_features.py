@@ -93,6 +93,7 @@ def main():
     parser.add_argument("--seeds", default="0,1,2", help="metric seeds")
     parser.add_argument("--n-metric-points", type=int, default=0, help="0: every test point")
     args = parser.parse_args()
+    args.out = os.path.abspath(args.out)
     common.add_peer_paths()
     (x_train, _), (x_val, _), (x_test, _) = music_splits(seed=0)
     wrapper = TorchWrapper(mlp(x_train.shape[1]))

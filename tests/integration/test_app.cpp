@@ -71,16 +71,19 @@ plugin = "mse"
 
 TEST(App, EveryExamplePipelineValidates) {
   // The examples are what users copy: a schema change that breaks one must fail here, not at a
-  // user's. Validation reads no data, so examples whose data are absent are checked too.
+  // user's. Validation reads no data files, but it builds each slot's plugin, and the
+  // torchscript model opens its module: those examples need ../shared/models.
+  const bool have_models = fs::exists(fs::path(XREG_SHARED_DIR) / "models" / "housing_mlp.pt");
   int checked = 0;
   for (const auto& entry :
        fs::recursive_directory_iterator(fs::path(XREG_SOURCE_DIR) / "examples")) {
     if (entry.path().extension() != ".toml") continue;
+    if (!have_models && slurp(entry.path()).find("shared/models/") != std::string::npos) continue;
     const Outcome outcome = xreg("validate '" + entry.path().string() + "'");
     EXPECT_EQ(outcome.code, 0) << entry.path() << ": " << outcome.err;
     ++checked;
   }
-  EXPECT_GE(checked, 40);
+  EXPECT_GE(checked, have_models ? 40 : 38);
 }
 
 TEST(App, PrintsUsageAndRefusesUnknownCommands) {

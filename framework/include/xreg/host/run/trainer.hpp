@@ -111,8 +111,10 @@ class Cluster;
 ///
 /// With `data_parallel`, this process's part of data-parallel training over its ranks (every
 /// rank calls it alike): every rank draws the same minibatch, computes the loss of its
-/// contiguous block of it (scaled so that the ranks' losses sum to the whole batch's) and the
-/// penalties of the regularizers r with r mod size == rank on their whole batches, then the
+/// contiguous block of it (scaled so that the ranks' losses sum to the whole batch's) and its
+/// part of each penalty: the same block of the regularizer's batch where the penalty is a mean
+/// or a sum over points (Regularizer::form), otherwise the whole penalty on rank r mod size for
+/// regularizer r; then the
 /// parameters' gradients are summed over the ranks, so that every rank takes the step one
 /// process takes, up to the order of float summation.
 ///

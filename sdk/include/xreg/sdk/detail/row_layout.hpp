@@ -3,7 +3,9 @@
 /// depend on the batch it is evaluated in.
 ///
 /// Compiled into every plugin. Its results are part of the plugin ABI: changing the layout
-/// bumps XREG_ABI_MAJOR (see abi.h). Plugins use it through xreg/sdk/predict.hpp.
+/// bumps XREG_ABI_MAJOR (see abi.h), except for the two changes abi.h and sdk/README.md state
+/// (2.3, 2.4), which move values by float rounding only. Plugins use it through
+/// xreg/sdk/predict.hpp.
 ///
 /// Why: BLAS kernels sum a row's products in an order that depends on the row's offset in the
 /// matrix (OpenBLAS packs rows in groups of 3 × its unroll width; 12 rows on x86 sgemm) and on
