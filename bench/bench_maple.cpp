@@ -2,10 +2,10 @@
 // validation split) and the time per explanation when the 127 test points are explained in
 // one batch, with their ratios against the Python reference (ExpO's SLIM.py MAPLE, measured in
 // this session: XREG_PEERS_JSON). Then the
-// same on many features: the shared music set (70 features with the row index, as ExpO's loader keeps it; 529 training rows, ExpO's 50/25/25
-// split, standardized) explaining an MLP 70→100→100→1 at its initialization, where the feature
-// count search dominates the fit (it scores every count of leading features on the validation
-// split).
+// same on many features: the shared music set (70 features with the row index, as ExpO's loader
+// keeps it; 529 training rows, ExpO's 50/25/25 split, standardized) explaining an MLP 70→100→100→1
+// at its initialization, where the feature count search dominates the fit (it scores every count of
+// leading features on the validation split).
 #include <cstdio>
 
 #include "bench_support.hpp"

@@ -141,9 +141,9 @@ inline std::unique_ptr<Workload> load_housing(const char* program) {
   return housing;
 }
 
-/// Many features: the shared music set (70 features with the row index, as ExpO's loader keeps it; 529 training rows; ExpO's 50/25/25 split,
-/// standardized) and an MLP 70→100→100→1 at its seeded initialization, the workload that
-/// bench/peers_many_features.py gives the peers.
+/// Many features: the shared music set (70 features with the row index, as ExpO's loader keeps it;
+/// 529 training rows; ExpO's 50/25/25 split, standardized) and an MLP 70→100→100→1 at its seeded
+/// initialization, the workload that bench/peers_many_features.py gives the peers.
 inline std::unique_ptr<Workload> load_music(const char* program) {
   auto music = start_workload(program, "data/uci/music.csv");
   if (!music) return nullptr;
