@@ -500,6 +500,19 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
       result.stopped_by_cap = early_stopping && max_epochs > min_epochs + 1;
       break;
     }
+    if (data_parallel != nullptr && data_parallel->rank() > 0) {
+      // Every rank starts from the same default generator (the runner seeds it alike for the
+      // model's initialization), so dropout would draw the same masks on every rank for
+      // different rows of the minibatch. Ranks above 0 draw from a stream of their own; rank 0
+      // keeps its generator, so that one process's numbers do not change. One process's masks
+      // are not reproduced exactly either way: torch draws them per call, not per global row.
+      // Reseeded every epoch, keyed on the step, so that a run resumed from a checkpoint (taken
+      // between epochs, with some rank's generator) draws what an uninterrupted one does.
+      at::Generator generator = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_current_seed(
+          detail::stream_seed(ctx.seed, "training/dropout", data_parallel->rank(), loop.step));
+    }
     model.set_training(true);
     torch::Tensor summed_terms;
     for (int64_t s = 0; s < steps_per_epoch; ++s, ++loop.step) {
