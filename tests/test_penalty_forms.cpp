@@ -133,19 +133,18 @@ class Answers final : public xreg::Regularizer {
   std::optional<PenaltyForm> answer_;
 };
 
-xreg::GuardedRegularizer guarded(std::optional<PenaltyForm> answer, uint32_t abi_minor) {
-  return {std::make_shared<Answers>(answer), {"regularizer plugin 'r'"}, abi_minor};
+xreg::GuardedRegularizer guarded(std::optional<PenaltyForm> answer) {
+  return {std::make_shared<Answers>(answer), {"regularizer plugin 'r'"}};
 }
 
-TEST(PenaltyForms, PluginsBuiltBeforeSdk24AreEvaluatedWholeWithoutBeingAsked) {
-  EXPECT_EQ(guarded(std::nullopt, 3).form(), PenaltyForm::whole_batch);
-  EXPECT_THROW(guarded(std::nullopt, 4).form(), xreg::RunError);
-  EXPECT_EQ(guarded(PenaltyForm::point_sum, 4).form(), PenaltyForm::point_sum);
+TEST(PenaltyForms, TheHostAsksThePluginAndNamesItWhenItThrows) {
+  EXPECT_EQ(guarded(PenaltyForm::point_sum).form(), PenaltyForm::point_sum);
+  EXPECT_THROW(guarded(std::nullopt).form(), xreg::RunError);
 }
 
 TEST(PenaltyForms, AnAnswerOutsideTheEnumIsAPluginBugNamingThePlugin) {
   try {
-    guarded(static_cast<PenaltyForm>(7), 4).form();
+    guarded(static_cast<PenaltyForm>(7)).form();
     FAIL() << "accepted";
   } catch (const xreg::RunError& e) {
     EXPECT_NE(std::string(e.what()).find("regularizer plugin 'r': form returned 7"),

@@ -1,9 +1,6 @@
 // Multi-process runs on loopback, started as torchrun starts them (RANK, WORLD_SIZE,
 // MASTER_ADDR, MASTER_PORT): results identical to one process, and the faults a cluster has.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -14,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback_port.hpp"
 #include "scratch_files.hpp"
 
 namespace {
@@ -26,19 +24,6 @@ fs::path scratch() {
 }
 
 using xreg::testing::slurp;
-
-/// A port the kernel just handed out, so free unless another process takes it meanwhile.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 std::string write_pipeline(const std::string& name, const std::string& text) {
   const auto path = scratch() / name;
@@ -59,7 +44,7 @@ struct Ranks {
 Ranks run_ranks(int world, const std::string& file, const std::string& output,
                 const std::vector<std::string>& extra = {}, const std::string& meanwhile = "",
                 std::vector<int> started = {}) {
-  const int port = free_port();
+  const int port = xreg::testing::free_loopback_port();
   if (started.empty()) {
     for (int rank = 0; rank < world; ++rank) started.push_back(rank);
   }
@@ -201,7 +186,8 @@ TEST(Cluster, OpenMpisMpirunStartsARunAsTorchrunsVariablesDo) {
   const std::string command = "cd '" + scratch().string() +
                               "' && env -u XREG_PLUGIN_PATH mpirun --allow-run-as-root "
                               "--oversubscribe -n 2 -x MASTER_PORT=" +
-                              std::to_string(free_port()) + " '" XREG_APP "' run '" + file +
+                              std::to_string(xreg::testing::free_loopback_port()) +
+                              " '" XREG_APP "' run '" + file +
                               "' --output mpi_2 --quiet >mpi_2.out 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << slurp(scratch() / "mpi_2.out");
   expect_same_files("mpi_1", "mpi_2",
@@ -220,8 +206,9 @@ TEST(Cluster, TorchrunStartsARunAsItsVariablesSay) {
       "cd '" + scratch().string() +
       "' && env -u XREG_PLUGIN_PATH /usr/bin/python3 -m torch.distributed.run --nproc_per_node 2 "
       "--master_port " +
-      std::to_string(free_port()) + " --redirects 2 --tee 2 --no_python '" XREG_APP "' run '" +
-      file + "' --output torchrun_2 --quiet >torchrun_2.out 2>&1";
+      std::to_string(xreg::testing::free_loopback_port()) +
+      " --redirects 2 --tee 2 --no_python '" XREG_APP "' run '" + file +
+      "' --output torchrun_2 --quiet >torchrun_2.out 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << slurp(scratch() / "torchrun_2.out");
   expect_same_files("torchrun_1", "torchrun_2",
                     with_explanations({"metrics.csv", "metrics_points.csv"}, {"lime"}, 1));

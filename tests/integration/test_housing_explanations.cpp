@@ -7,8 +7,9 @@
 // mean and a five-seed mean has SD σ·√(1/2 + 1/5) = 0.84σ; each band is the reference ± 3.5 of
 // those (±6 % to ±16 %), so Monte-Carlo noise alone leaves it with probability < 1e-3 and a
 // wrong kernel, neighborhood or back-transform does not fit in it. MAPLE-S is the exception:
-// its noise (15 % for two trials) would need ±66 %; its band stays at the 2-trial value's
-// ±1.7 of those SDs, a regression check of this deterministic run rather than a noise bound.
+// its noise (15 % for two trials) needs ±66 %, a bound that catches gross errors only. (It was
+// once the 2-trial value's ±1.7 of those SDs, a regression check of one run's draws; SDK 3.0's
+// Philox streams drew it anew, at 0.112, 2.1 SDs from the reference.)
 // The MSE is of a fixed model: the reference's four digits.
 #include <gtest/gtest.h>
 
@@ -41,7 +42,7 @@ TEST(HousingExplanations, AgreeWithTheReferenceImplementation) {
       {"lime/stability_expo", {0.0034, 0.00316, 0.00364}},
       {"maple/point_fidelity", {0.040, 0.0357, 0.0443}},
       {"maple/neighborhood_fidelity", {0.043, 0.0362, 0.0498}},
-      {"maple/stability", {0.080, 0.055, 0.110}},
+      {"maple/stability", {0.080, 0.027, 0.133}},
       {"neighborhood_variance", {0.0099, 0.00899, 0.01081}},
   };
   for (const auto& [metric, band] : expected) {

@@ -2,6 +2,7 @@
 // (seed, stream, global index, draw) only, never on the batch it comes in.
 #include <gtest/gtest.h>
 
+#include "xreg/sdk/detail/philox.hpp"
 #include "xreg/sdk/detail/row_layout.hpp"
 #include "xreg/sdk/neighborhood.hpp"
 #include "xreg/sdk/predict.hpp"
@@ -38,11 +39,95 @@ TEST(RandomStreams, SeedStreamAndDrawEachChangeTheNumbers) {
   EXPECT_TRUE(torch::equal(base, a.normal("s", index, {10})));
 }
 
-TEST(RandomStreams, NormalDrawsHaveUnitVariance) {
+TEST(RandomStreams, NormalDrawsHaveUnitVarianceAndGaussianTails) {
   xreg::Context ctx;
   auto z = ctx.normal("check", torch::arange(200, torch::kLong), {500}).to(torch::kDouble);
-  EXPECT_NEAR(z.mean().item<double>(), 0.0, 0.01);
+  EXPECT_NEAR(z.mean().item<double>(), 0.0, 0.01);  // 5 standard errors of 100,000 draws
   EXPECT_NEAR(z.var().item<double>(), 1.0, 0.01);
+  // P(|z| > 3) = 0.0027: 270 of 100,000 draws, standard deviation 16; P(|z| > 1) = 0.3173.
+  EXPECT_NEAR((z.abs() > 3).sum().item<double>(), 270, 80);
+  EXPECT_NEAR((z.abs() > 1).to(torch::kDouble).mean().item<double>(), 0.3173, 0.0075);
+}
+
+TEST(RandomStreams, UniformsAndIntegersCoverTheirRanges) {
+  xreg::Context ctx;
+  const auto index = torch::arange(100, torch::kLong);
+  auto u = ctx.uniform("u", index, {1000}, -2.0, 3.0).to(torch::kDouble);
+  EXPECT_GE(u.min().item<double>(), -2.0);
+  EXPECT_LT(u.max().item<double>(), 3.0);
+  EXPECT_NEAR(u.mean().item<double>(), 0.5, 0.025);  // 5 standard errors
+  EXPECT_NEAR(u.var().item<double>(), 25.0 / 12, 0.03);
+  auto k = ctx.integers("k", index, {700}, 7);
+  ASSERT_EQ(k.scalar_type(), torch::kLong);
+  auto counts = torch::bincount(k.flatten(), {}, 7).to(torch::kDouble);
+  ASSERT_EQ(counts.numel(), 7);
+  // 10,000 expected each, standard deviation 93.
+  EXPECT_LT((counts - 10000).abs().max().item<double>(), 500) << counts;
+}
+
+TEST(RandomStreams, APointsFirstValuesDoNotDependOnHowManyItDraws) {
+  xreg::Context ctx;
+  const auto index = torch::tensor(std::vector<int64_t>{3, 1000});
+  auto few = ctx.normal("n", index, {7});
+  auto many = ctx.normal("n", index, {30, 10});
+  EXPECT_TRUE(torch::equal(few, many.flatten(1).slice(1, 0, 7)));
+}
+
+TEST(RandomStreams, IndicesThatShareTheirLow32BitsGetTheirOwnStreams) {
+  xreg::Context ctx;
+  const int64_t apart = int64_t{1} << 32;
+  auto z = ctx.normal("n", torch::tensor(std::vector<int64_t>{5, 5 + apart, 5 + 2 * apart}), {8});
+  EXPECT_FALSE(torch::equal(z[0], z[1]));
+  EXPECT_FALSE(torch::equal(z[0], z[2]));
+  EXPECT_FALSE(torch::equal(z[1], z[2]));
+}
+
+// Philox4x32-10's known-answer vectors (Salmon et al., Random123's kat_vectors).
+TEST(Philox, MatchesTheKnownAnswers) {
+  struct Case {
+    uint32_t counter[4];
+    uint64_t key;
+    uint32_t expected[4];
+  };
+  const Case cases[] = {
+      {{0, 0, 0, 0}, 0, {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}},
+      {{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
+       ~uint64_t{0},
+       {0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu}},
+      {{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u},
+       (uint64_t{0x299f31d0u} << 32) | 0xa4093822u,
+       {0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}},
+  };
+  for (const Case& c : cases) {
+    uint32_t word[4] = {c.counter[0], c.counter[1], c.counter[2], c.counter[3]};
+    xreg::detail::philox4x32_10(word, c.key);
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(word[k], c.expected[k]) << k;
+  }
+}
+
+TEST(Philox, TheVectorAndPortablePathsGiveTheSameBits) {
+  const std::vector<int64_t> index{0, 7, (int64_t{1} << 40) + 3};
+  const int64_t per_point = 4 * 300 + 3;
+  std::vector<float> chosen(index.size() * per_point), portable(chosen.size());
+  xreg::detail::philox_fill(99, index.data(), 3, per_point, chosen.data(),
+                            xreg::detail::NormalValues{});
+  xreg::detail::philox_fill_with<false>(99, index.data(), 3, per_point, portable.data(),
+                                        xreg::detail::NormalValues{});
+  EXPECT_EQ(chosen, portable);
+#ifdef XREG_PHILOX_AVX2
+  // Blocks from 2^32 - 100 on, so that the counter's low word wraps inside an AVX2 register.
+  xreg::detail::PhiloxWords scalar, vector;
+  const uint64_t first = (uint64_t{1} << 32) - 100;
+  xreg::detail::philox_blocks(5, 9, first, xreg::detail::kPhiloxChunk, scalar);
+  if (xreg::detail::cpu_has_avx2()) {
+    xreg::detail::philox_blocks_avx2(5, 9, first, xreg::detail::kPhiloxChunk, vector);
+    for (int k = 0; k < 4; ++k) {
+      for (int64_t b = 0; b < xreg::detail::kPhiloxChunk; ++b) {
+        EXPECT_EQ(scalar[k][b], vector[k][b]) << k << ", " << b;
+      }
+    }
+  }
+#endif
 }
 
 // Golden values. The stream derivation and the row layout are compiled into every plugin, so
@@ -68,12 +153,12 @@ TEST(AbiGoldenValues, FirstDrawsOfEachStreamKind) {
     }
   };
   expect_values(ctx.normal("noise", index, {2}),
-                {-0.25215391527432041, 0.23960672814721476, -0.36901049783479795,
-                 -0.43672731930598541, 0.0044964711725790822, -0.50645641410289});
+                {0.432811439037323, -0.11806351691484451, -0.27696684002876282, 0.35209363698959351,
+                 0.66158086061477661, 0.68249434232711792});
   expect_values(ctx.uniform("box", index, {2}, -1.0, 1.0),
-                {0.88396716328022751, 0.82657427471341616, -0.42457091440636652,
-                 0.14076522458428364, 0.040219702971432847, 0.88350655382450727});
-  expect_values(ctx.integers("coordinate", index, {2}, 1000), {868, 952, 938, 200, 84, 661});
+                {0.019100427627563477, -0.99522042274475098, 0.7154700756072998,
+                 0.56073355674743652, -0.79557967185974121, 0.56494033336639404});
+  expect_values(ctx.integers("coordinate", index, {2}, 1000), {771, 621, 419, 953, 428, 908});
 }
 
 TEST(AbiGoldenValues, RowLayoutPlacesPointsByGlobalIndex) {

@@ -1,9 +1,6 @@
 // The training loop: losses per task, ExpO's batch streams, learning, early stopping that
 // restores the best weights, and determinism.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <exception>
@@ -12,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "loopback_port.hpp"
 #include "plugin_test_support.hpp"
 #include "xreg/host/cluster/cluster.hpp"
 #include "xreg/host/cluster/launch.hpp"
@@ -410,19 +408,6 @@ FormSlots form_slots() {
   return made;
 }
 
-/// A port the kernel just handed out (as tests/integration/test_cluster.cpp gets one).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 TEST(DataParallelTraining, SplitsPointwisePenaltiesAndGivesWholeOnesToOneRank) {
   // Two ranks of one run in this process, each Cluster on a thread of its own (rank 0 serves the
   // store while rank 1 connects), against the same training in one process.
@@ -446,7 +431,7 @@ TEST(DataParallelTraining, SplitsPointwisePenaltiesAndGivesWholeOnesToOneRank) {
   std::vector<FormSlots> ranks{form_slots(), form_slots()};
   std::vector<xreg::TrainResult> results(2);
   std::vector<std::string> errors(2);
-  const int port = free_port();
+  const int port = xreg::testing::free_loopback_port();
   std::vector<std::thread> threads;
   for (int64_t rank = 0; rank < 2; ++rank) {
     threads.emplace_back([&, rank] {

@@ -22,8 +22,8 @@ auto guard_call(const PluginLabel& label, const char* method, Call&& call) -> de
   }
 }
 
-GuardedModel::GuardedModel(std::shared_ptr<Model> inner, PluginLabel label, uint32_t abi_minor)
-    : inner_(std::move(inner)), label_(std::move(label)), abi_minor_(abi_minor) {}
+GuardedModel::GuardedModel(std::shared_ptr<Model> inner, PluginLabel label)
+    : inner_(std::move(inner)), label_(std::move(label)) {}
 
 void GuardedModel::build(const ModelShape& shape, const Context& ctx) {
   guard_call(label_, "build", [&] { inner_->build(shape, ctx); });
@@ -47,14 +47,11 @@ std::map<std::string, torch::Tensor> GuardedModel::extras(const torch::Tensor& x
   return guard_call(label_, "extras", [&] { return inner_->extras(x); });
 }
 std::string GuardedModel::torchscript() {
-  constexpr uint32_t kFirstMinorWithTorchScript = 3;
-  if (abi_minor_ < kFirstMinorWithTorchScript) return {};
   return guard_call(label_, "torchscript", [&] { return inner_->torchscript(); });
 }
 
-GuardedRegularizer::GuardedRegularizer(std::shared_ptr<Regularizer> inner, PluginLabel label,
-                                       uint32_t abi_minor)
-    : inner_(std::move(inner)), label_(std::move(label)), abi_minor_(abi_minor) {}
+GuardedRegularizer::GuardedRegularizer(std::shared_ptr<Regularizer> inner, PluginLabel label)
+    : inner_(std::move(inner)), label_(std::move(label)) {}
 
 torch::Tensor GuardedRegularizer::penalty(Model& model, const Batch& batch, int64_t draw,
                                           const Context& ctx) {
@@ -62,8 +59,6 @@ torch::Tensor GuardedRegularizer::penalty(Model& model, const Batch& batch, int6
 }
 
 PenaltyForm GuardedRegularizer::form() const {
-  constexpr uint32_t kFirstMinorWithForm = 4;
-  if (abi_minor_ < kFirstMinorWithForm) return PenaltyForm::whole_batch;
   const PenaltyForm form = guard_call(label_, "form", [&] { return inner_->form(); });
   if (form < PenaltyForm::whole_batch || form > PenaltyForm::parameters_only) {
     throw RunError(label_.text + ": form returned " + std::to_string(static_cast<int>(form)) +

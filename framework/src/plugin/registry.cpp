@@ -178,7 +178,6 @@ PluginInfo describe_entry(const std::string& path, const xreg_library_descriptor
   info.build_stamp = "sdk " + or_none(d->sdk_version) + "; torch " + d->torch_version + "; " +
                      d->cxx_abi + "; " + or_none(d->build_stamp);
   info.explanation_kinds = e.explanation_kinds;
-  info.abi_minor = d->abi_minor;
   try {
     info.schema = schema_from_specs(e.params, e.param_count, e.param_size);
   } catch (const std::exception& error) {
@@ -237,11 +236,10 @@ std::shared_ptr<Plugin> guard(const PluginInfo& info, void* raw, std::function<v
   };
   switch (info.kind) {
     case XREG_KIND_MODEL:
-      return std::make_shared<GuardedModel>(own(static_cast<Model*>(raw)), std::move(label),
-                                            info.abi_minor);
+      return std::make_shared<GuardedModel>(own(static_cast<Model*>(raw)), std::move(label));
     case XREG_KIND_REGULARIZER:
       return std::make_shared<GuardedRegularizer>(own(static_cast<Regularizer*>(raw)),
-                                                  std::move(label), info.abi_minor);
+                                                  std::move(label));
     case XREG_KIND_EXPLAINER:
       return std::make_shared<GuardedExplainer>(own(static_cast<Explainer*>(raw)),
                                                 std::move(label));

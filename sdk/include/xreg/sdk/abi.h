@@ -38,17 +38,17 @@ extern "C" {
  *  2.0: Batch gained `annotations` and Context `task`, `rank`, `world_size`. Batch is held by
  *  value in Dataset, so its growth moves Dataset's later fields: no minor bump can keep 1.x
  *  plugins safe. The same release appended bounds to xreg_param_spec, explanation kinds to
- *  xreg_plugin_entry and the status XREG_PLUGIN_BUG, and made Model::state() required. */
-#define XREG_ABI_MAJOR 2
+ *  xreg_plugin_entry and the status XREG_PLUGIN_BUG, and made Model::state() required.
+ *  3.0: Context's per-point draws (normal, uniform, integers) come from the counter-based
+ *  Philox4x32-10 keyed on 64 bits, the point's whole global index in the counter, instead of an
+ *  mt19937 seeded per point from 32 bits of a hash: every plugin's random numbers changed.
+ *  Model::torchscript() (2.3) and Regularizer::form() (2.4) are in every 3.x vtable. */
+#define XREG_ABI_MAJOR 3
 /** Incremented when fields are appended; the host refuses a plugin newer than itself.
- *  2.1: MetricInput gained `train` at its end (the host builds it; 2.0 plugins never read it).
- *  2.2: Context gained `max_values_per_pass` at its end (2.1 plugins size passes by rows only).
- *  2.3: Model gained the virtual torchscript() after its others; the host calls it only on
- *  plugins of minor 3 or later, whose vtables hold it. The row layout's passes hold a fixed
- *  number of rows (a determinism fix; see sdk/README.md).
- *  2.4: Regularizer gained the virtual form() after penalty(); the host calls it only on
- *  plugins of minor 4 or later. The row layout's passes hold at most 240 rows (from 1,024). */
-#define XREG_ABI_MINOR 4
+ *  Under major 2: 2.1 appended MetricInput::train, 2.2 Context::max_values_per_pass, 2.3 the
+ *  virtual Model::torchscript() and fixed-size row-layout passes, 2.4 the virtual
+ *  Regularizer::form() and passes of at most 240 rows. */
+#define XREG_ABI_MINOR 0
 
 /** The exported symbol's name, for hosts that look it up. */
 #define XREG_PLUGIN_ENTRY_POINT "xreg_plugin_library"

@@ -6,7 +6,9 @@
 ///
 /// Determinism rule: a random draw for point i depends only on (run seed, stream name, global
 /// index i, draw number), never on batch size, thread count or process count. Use
-/// `normal`/`uniform`/`integers` below instead of torch's global generator.
+/// `normal`/`uniform`/`integers` below instead of torch's global generator: they compute every
+/// point's values at once with the counter-based Philox4x32-10 (detail/philox.hpp), the point's
+/// full 64-bit index in the counter, so no two points' streams ever coincide.
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/types.h>
@@ -16,9 +18,11 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "xreg/sdk/data.hpp"
+#include "xreg/sdk/detail/philox.hpp"
 #include "xreg/sdk/detail/streams.hpp"
 
 namespace xreg {
@@ -68,7 +72,9 @@ class Context {
     if (progress_sink) progress_sink(done, total);
   }
 
-  /// A CPU generator for one stream of one point.
+  /// A CPU torch generator (mt19937) for one stream, seeded from (seed, stream, index, draw):
+  /// for draws that need one (a permutation, a tree's bootstrap) over a few streams, as its
+  /// seed keeps 32 bits. Per-point draws: normal, uniform, integers.
   at::Generator generator(std::string_view stream, int64_t index, int64_t draw = 0) const {
     return at::make_generator<at::CPUGeneratorImpl>(detail::stream_seed(seed, stream, index, draw));
   }
@@ -76,42 +82,41 @@ class Context {
   /// Standard normal noise [N, shape...]: row i from the stream of global index `index[i]`.
   torch::Tensor normal(std::string_view stream, const torch::Tensor& index,
                        torch::IntArrayRef shape, int64_t draw = 0) const {
-    return per_point(stream, index, shape, draw,
-                     [](torch::Tensor& t, at::Generator& g) { t.normal_(0.0, 1.0, g); });
+    return per_point(stream, index, shape, draw, detail::NormalValues{})
+        .to(torch::TensorOptions().dtype(dtype).device(device));
   }
 
   /// Uniform noise in [low, high) [N, shape...], per point as `normal`.
   torch::Tensor uniform(std::string_view stream, const torch::Tensor& index,
                         torch::IntArrayRef shape, double low, double high, int64_t draw = 0) const {
-    return per_point(stream, index, shape, draw,
-                     [=](torch::Tensor& t, at::Generator& g) { t.uniform_(low, high, g); });
+    auto unit = per_point(stream, index, shape, draw, detail::UnitValues{}).to(dtype);
+    return (unit * (high - low) + low).to(device);
   }
 
-  /// Integers in [0, high) [N, shape...] (int64), per point as `normal`.
+  /// Integers in [0, high) [N, shape...] (int64), per point as `normal`; high >= 1.
   torch::Tensor integers(std::string_view stream, const torch::Tensor& index,
                          torch::IntArrayRef shape, int64_t high, int64_t draw = 0) const {
-    auto values = per_point(stream, index, shape, draw,
-                            [=](torch::Tensor& t, at::Generator& g) { t.random_(0, high, g); });
-    return values.to(torch::kLong);
+    TORCH_CHECK(high >= 1, "integers in [0, ", high, "): high must be at least 1");
+    return per_point(stream, index, shape, draw, detail::IntegersBelow{static_cast<uint64_t>(high)})
+        .to(device);
   }
 
  private:
-  template <class Fill>
+  /// [N, shape...] values on the CPU: point i's from the counters of global index index[i].
+  template <class Values>
   torch::Tensor per_point(std::string_view stream, const torch::Tensor& index,
-                          torch::IntArrayRef shape, int64_t draw, Fill fill) const {
-    auto idx = index.to(torch::kCPU, torch::kLong).contiguous();
-    const int64_t n = idx.numel();
-    std::vector<int64_t> full{n};
+                          torch::IntArrayRef shape, int64_t draw, const Values& values) const {
+    auto ids = index.to(torch::kCPU, torch::kLong).contiguous();
+    std::vector<int64_t> full{ids.numel()};
     full.insert(full.end(), shape.begin(), shape.end());
-    // Drawn on the CPU, so values do not depend on the device, in the context's dtype.
-    auto out = torch::empty(full, torch::TensorOptions().dtype(dtype));
-    const int64_t* ids = idx.data_ptr<int64_t>();
-    for (int64_t i = 0; i < n; ++i) {
-      auto gen = generator(stream, ids[i], draw);
-      auto row = out[i];
-      fill(row, gen);
-    }
-    return out.to(device);
+    constexpr auto kind =
+        std::is_same_v<typename Values::Value, float> ? torch::kFloat : torch::kLong;
+    auto out = torch::empty(full, torch::TensorOptions().dtype(kind));
+    const int64_t each = ids.numel() == 0 ? 0 : out.numel() / ids.numel();
+    using Value = typename Values::Value;
+    detail::philox_fill(detail::stream_key(seed, stream, draw), ids.data_ptr<int64_t>(),
+                        ids.numel(), each, static_cast<Value*>(out.data_ptr()), values);
+    return out;
   }
 };
 

@@ -5,9 +5,9 @@
 /* MAJOR.MINOR follow the plugin ABI (abi.h); PATCH counts changes that leave every plugin's
  * results as they were. The host refuses a plugin whose SDK major differs from its own, since
  * the SDK's inline helpers (random streams, row layout) change results only with a major (but
- * for the row-layout changes of 2.3 and 2.4, which move values by float rounding; sdk/README.md).
+ * for the row-layout changes of 2.3 and 2.4, which moved values by float rounding; sdk/README.md).
  */
-#define XREG_SDK_VERSION "2.4.0"
+#define XREG_SDK_VERSION "3.0.0"
 
 #define XREG_STRINGIZE_IMPL(x) #x
 #define XREG_STRINGIZE(x) XREG_STRINGIZE_IMPL(x)

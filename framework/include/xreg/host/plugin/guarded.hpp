@@ -21,9 +21,7 @@ struct PluginLabel {
 
 class GuardedModel final : public Model {
  public:
-  /// `abi_minor`: the plugin ABI minor the model's library was built for; torchscript() calls
-  /// the plugin only from minor 3 on, whose vtables hold the method.
-  GuardedModel(std::shared_ptr<Model> inner, PluginLabel label, uint32_t abi_minor);
+  GuardedModel(std::shared_ptr<Model> inner, PluginLabel label);
   void build(const ModelShape& shape, const Context& ctx) override;
   torch::Tensor forward(const torch::Tensor& x) override;
   std::vector<torch::Tensor> parameters() override;
@@ -36,13 +34,11 @@ class GuardedModel final : public Model {
  private:
   std::shared_ptr<Model> inner_;
   PluginLabel label_;
-  uint32_t abi_minor_;
 };
 
 class GuardedRegularizer final : public Regularizer {
  public:
-  /// `abi_minor` as for GuardedModel: form() asks the plugin only from minor 4 on.
-  GuardedRegularizer(std::shared_ptr<Regularizer> inner, PluginLabel label, uint32_t abi_minor);
+  GuardedRegularizer(std::shared_ptr<Regularizer> inner, PluginLabel label);
   torch::Tensor penalty(Model& model, const Batch& batch, int64_t draw,
                         const Context& ctx) override;
   /// The plugin's answer, checked to be one of PenaltyForm's values.
@@ -51,7 +47,6 @@ class GuardedRegularizer final : public Regularizer {
  private:
   std::shared_ptr<Regularizer> inner_;
   PluginLabel label_;
-  uint32_t abi_minor_;
 };
 
 class GuardedExplainer final : public Explainer {

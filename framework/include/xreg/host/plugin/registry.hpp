@@ -36,7 +36,6 @@ struct PluginInfo {
   Schema schema;
   std::string library_path;
   std::string build_stamp;  ///< "sdk 1.1.0; torch 1.13.0; cxx11=1;gxx=1017; gcc ..."
-  uint32_t abi_minor = 0;   ///< the plugin ABI minor it was built for (abi.h)
   /// xreg_explanation_kind bits the entry declares: given (explainers; 0: any) or scored
   /// (metrics; 0: the metric scores the model, not explanations).
   uint32_t explanation_kinds = 0;

@@ -1,5 +1,7 @@
 #pragma once
-/// How a random stream's seed is derived from (run seed, stream name, global index, draw).
+/// How random streams are keyed: the 64-bit key of Context's per-point draws (run seed, stream
+/// name, draw), whose counter then carries the point's global index (philox.hpp), and the seed
+/// of a torch generator for one stream (a shuffle, a tree's bootstrap).
 ///
 /// Compiled into every plugin. Its results are part of the plugin ABI: changing them bumps
 /// XREG_ABI_MAJOR, so that a host never loads plugins whose per-point streams differ from its
@@ -19,12 +21,26 @@ inline uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-/// The seed of one random stream: (run seed, stream name, global index, draw number).
-inline uint64_t stream_seed(uint64_t run_seed, std::string_view stream, int64_t index,
-                            int64_t draw = 0) {
+/// (run seed, stream name) mixed into 64 bits.
+inline uint64_t named_seed(uint64_t run_seed, std::string_view stream) {
   uint64_t h = 0xCBF29CE484222325ULL;  // FNV-1a over the stream name
   for (unsigned char c : stream) h = (h ^ c) * 0x100000001B3ULL;
-  uint64_t s = mix64(run_seed ^ mix64(h));
+  return mix64(run_seed ^ mix64(h));
+}
+
+/// The Philox key of (run seed, stream name, draw number): every point's draws of that stream
+/// and draw, told apart by the counter (philox.hpp).
+inline uint64_t stream_key(uint64_t run_seed, std::string_view stream, int64_t draw) {
+  return mix64(named_seed(run_seed, stream) ^
+               mix64(static_cast<uint64_t>(draw) + 0xD1B54A32D192ED03ULL));
+}
+
+/// The seed of one random stream: (run seed, stream name, global index, draw number), for a
+/// torch generator. Such a generator (mt19937) takes 32 bits of it, so keep to a few streams
+/// (shuffles, trees); per-point draws go through stream_key.
+inline uint64_t stream_seed(uint64_t run_seed, std::string_view stream, int64_t index,
+                            int64_t draw = 0) {
+  uint64_t s = named_seed(run_seed, stream);
   s = mix64(s ^ static_cast<uint64_t>(index));
   return mix64(s ^ mix64(static_cast<uint64_t>(draw) + 0x632BE59BD9B4E019ULL));
 }
