@@ -1,10 +1,12 @@
 // One training step of the shared housing architecture, one thread: an mlp 12→100→100→1 with
-// leaky ReLU 0.2, Adam (lr 1e-3), model batch 128 of the housing training split. µs per plain
-// step (forward, MSE, backward, optimizer step) and per step with a regularizer on a batch of
-// 16 points with m = 24 neighbors each: expo_fidelity, expo_fidelity_1d, ExpO's own per-point
-// loop (Regularizers.causal written point by point) as the in-run baseline, and the floor of any
-// fidelity step, the model's forward and backward pass over the 384 neighbor rows alone. Against
-// the PyTorch peers' plain and batched-fidelity steps measured in this session (XREG_PEERS_JSON).
+// leaky ReLU 0.2, Adam (lr 1e-3) over the trainer's flat parameter tensor (and, to show what it
+// saves, over the model's six tensors one by one), model batch 128 of the housing training split.
+// µs per plain step (forward, MSE, backward, optimizer step) and per step with a regularizer on a
+// batch of 16 points with m = 24 neighbors each: expo_fidelity, expo_fidelity_1d, ExpO's own
+// per-point loop (Regularizers.causal written point by point) as the in-run baseline, and the floor
+// of any fidelity step, the model's forward and backward pass over the 384 neighbor rows alone.
+// Against the PyTorch peers' plain and batched-fidelity steps measured in this session
+// (XREG_PEERS_JSON).
 #include <cstdio>
 #include <string>
 
@@ -58,7 +60,8 @@ class NeighborPassOnly final : public xreg::Regularizer {
 /// A model in training with one regularizer or none, timing each of its steps.
 class TimedTraining {
  public:
-  TimedTraining(const xreg::bench::Workload& housing, std::shared_ptr<xreg::Regularizer> penalty)
+  TimedTraining(const xreg::bench::Workload& housing, std::shared_ptr<xreg::Regularizer> penalty,
+                bool flat_parameters = true)
       : train_(housing.splits.train),
         model_(xreg::bench::create<xreg::Model>(housing.registry, "mlp")),
         penalty_(std::move(penalty)),
@@ -66,8 +69,10 @@ class TimedTraining {
         regularization_batches_(train_.size(), kRegularizationBatch, ctx_, "regularization") {
     torch::manual_seed(0);
     model_->build(xreg::ModelShape{{12}, 1, xreg::Task::regression}, ctx_);
-    optimizer_ =
-        std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(1e-3));
+    optimizer_ = std::make_unique<torch::optim::Adam>(
+        flat_parameters ? std::vector<torch::Tensor>{xreg::flatten_parameters(*model_)}
+                        : model_->parameters(),
+        torch::optim::AdamOptions(1e-3));
   }
 
   /// Runs `steps` steps, recording the time of each when `timed`.
@@ -129,10 +134,13 @@ int main() {
     std::unique_ptr<TimedTraining> training;  // not movable: its batch streams hold its context
   };
   std::vector<Row> rows;
-  auto add = [&](const char* label, std::shared_ptr<xreg::Regularizer> penalty) {
-    rows.push_back({label, std::make_unique<TimedTraining>(*housing, std::move(penalty))});
+  auto add = [&](const char* label, std::shared_ptr<xreg::Regularizer> penalty,
+                 bool flat_parameters = true) {
+    rows.push_back(
+        {label, std::make_unique<TimedTraining>(*housing, std::move(penalty), flat_parameters)});
   };
   add("plain step", nullptr);
+  add("plain, Adam per tensor", nullptr, /*flat_parameters=*/false);
   add("+ expo_fidelity", regularizer(*housing, "expo_fidelity"));
   add("+ expo_fidelity_1d", regularizer(*housing, "expo_fidelity_1d"));
   add("+ per-point loop", std::make_shared<PerPointFidelity>());

@@ -1,6 +1,7 @@
 // The training loop: losses per task, ExpO's batch streams, learning, early stopping that
 // restores the best weights, and determinism.
 #include <gtest/gtest.h>
+#include <torch/optim/adam.h>
 
 #include <chrono>
 #include <exception>
@@ -162,6 +163,59 @@ TEST(Training, NoCapWithoutAValidationSplitIsRefused) {
   EXPECT_THROW(
       xreg::train_model(*model, none, train, no_validation, train_settings(0), xreg::Context{}),
       xreg::ConfigError);
+}
+
+TEST(FlatParameters, AreViewsOfOneTensorWhoseGradientAutogradFills) {
+  auto model = small_mlp();
+  const auto before = model->parameters();
+  std::vector<torch::Tensor> values;
+  for (const auto& p : before) values.push_back(p.detach().clone());
+  const torch::Tensor flat = xreg::flatten_parameters(*model);
+  ASSERT_TRUE(flat.defined());
+  ASSERT_TRUE(flat.is_leaf());
+  auto after = model->parameters();
+  std::vector<torch::Tensor> pieces;
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_TRUE(torch::equal(after[i], values[i])) << "values kept";
+    EXPECT_TRUE(after[i].requires_grad());
+    pieces.push_back(after[i].reshape({-1}));
+  }
+  EXPECT_TRUE(torch::equal(torch::cat(pieces), flat));
+  auto data = linear_data(16, 0);
+  xreg::task_loss(model->forward(data.points.x), data.points.y, data.task).backward();
+  std::vector<torch::Tensor> gradients;
+  for (const auto& p : after) gradients.push_back(p.grad().reshape({-1}));
+  EXPECT_TRUE(torch::equal(torch::cat(gradients), flat.grad()));
+  EXPECT_GT(flat.grad().abs().sum().item<double>(), 0.0);
+  {
+    torch::NoGradGuard no_grad;
+    flat.add_(1.0);  // a step on the flat tensor moves the model
+  }
+  EXPECT_TRUE(torch::equal(after.front(), values.front() + 1.0));
+}
+
+TEST(FlatParameters, AdamOnTheFlatTensorTakesAdamsStepsPerTensor) {
+  auto flat_model = small_mlp(), per_tensor = small_mlp();
+  torch::optim::Adam flat_adam({xreg::flatten_parameters(*flat_model)},
+                               torch::optim::AdamOptions(0.01));
+  torch::optim::Adam adam(per_tensor->parameters(), torch::optim::AdamOptions(0.01));
+  auto data = linear_data(64, 0);
+  for (int step = 0; step < 20; ++step) {
+    for (auto [model, optimizer] :
+         {std::pair<xreg::Model*, torch::optim::Optimizer*>{flat_model.get(), &flat_adam},
+          {per_tensor.get(), &adam}}) {
+      optimizer->zero_grad();
+      xreg::task_loss(model->forward(data.points.x), data.points.y, data.task).backward();
+      optimizer->step();
+    }
+  }
+  // Elementwise updates: the same arithmetic per element; float rounding allowed, should a
+  // vectorized kernel treat an element of the two layouts differently.
+  for (size_t i = 0; i < flat_model->parameters().size(); ++i) {
+    EXPECT_TRUE(
+        torch::allclose(flat_model->parameters()[i], per_tensor->parameters()[i], 1e-6, 1e-7))
+        << i;
+  }
 }
 
 TEST(Training, IsDeterministic) {

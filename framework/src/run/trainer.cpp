@@ -126,6 +126,33 @@ std::vector<EpochRecord> history_from_table(const torch::Tensor& table) {
   return history;
 }
 
+torch::Tensor flatten_parameters(Model& model) {
+  std::vector<torch::Tensor> parameters = model.parameters();
+  int64_t total = 0;
+  for (const torch::Tensor& p : parameters) {
+    if (p.options().dtype() != parameters.front().options().dtype() ||
+        p.device() != parameters.front().device() || p.is_sparse() || !p.requires_grad()) {
+      return {};
+    }
+    total += p.numel();
+  }
+  if (parameters.empty()) return {};
+  torch::NoGradGuard no_grad;
+  torch::Tensor flat = torch::empty({total}, parameters.front().options());
+  torch::Tensor gradient = torch::zeros({total}, parameters.front().options());
+  int64_t offset = 0;
+  for (torch::Tensor& p : parameters) {
+    const int64_t n = p.numel();
+    flat.narrow(0, offset, n).copy_(p.reshape({-1}));
+    p.set_data(flat.narrow(0, offset, n).view(p.sizes()));
+    p.mutable_grad() = gradient.narrow(0, offset, n).view(p.sizes());
+    offset += n;
+  }
+  flat.requires_grad_(true);
+  flat.mutable_grad() = gradient;
+  return flat;
+}
+
 namespace {
 
 Batch rows(const Dataset& data, const torch::Tensor& indices) {
@@ -462,7 +489,9 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
   if (train.size() == 0) throw ConfigError("training needs a non-empty training split");
   model.set_training(false);
   calibrate_weights(model, regularizers, validation, ctx);
-  auto optimizer = make_optimizer(model.parameters(), settings);
+  const torch::Tensor flat = flatten_parameters(model);
+  auto optimizer = make_optimizer(
+      flat.defined() ? std::vector<torch::Tensor>{flat} : model.parameters(), settings);
   BatchStream model_batches(train.size(), batch_size, ctx, "minibatch",
                             settings.boolean("shuffle"));
   const Reduction reduction =

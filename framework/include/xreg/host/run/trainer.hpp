@@ -103,6 +103,14 @@ class BatchStream {
   torch::Tensor order_;
 };
 
+/// Makes the model's parameters views of one flat leaf tensor, and their gradients views of its
+/// gradient, and returns it: what train_model's optimizer updates, so that a step of Adam or SGD
+/// is a few operations over one tensor rather than a few per parameter (on a small network, most
+/// of a step's cost). Autograd accumulates into the views in place and the model keeps its own
+/// tensors. Undefined, the parameters left as they were, when they do not share one dtype and
+/// device or one is sparse or frozen. Call once, before training.
+torch::Tensor flatten_parameters(Model& model);
+
 class Cluster;
 
 /// Trains `model` on `train` with `settings` (validated against train_schema()), stopping
