@@ -24,6 +24,7 @@
 #include "xreg/host/data/splits.hpp"
 #include "xreg/host/plugin/registry.hpp"
 #include "xreg/host/run/determinism.hpp"
+#include "xreg/host/run/process_settings.hpp"
 #include "xreg/sdk/model.hpp"
 
 namespace xreg::bench {
@@ -117,6 +118,7 @@ inline std::unique_ptr<Workload> start_workload(const char* program, const std::
     return nullptr;
   }
   make_blas_deterministic();
+  keep_freed_memory();
   torch::set_num_threads(1);
   auto workload = std::make_unique<Workload>();
   workload->registry.load_directory(XREG_PLUGIN_BUILD_DIR);

@@ -39,6 +39,7 @@
 #include "xreg/host/report/report.hpp"
 #include "xreg/host/run/checkpoints.hpp"
 #include "xreg/host/run/determinism.hpp"
+#include "xreg/host/run/process_settings.hpp"
 #include "xreg/host/run/runner.hpp"
 #include "xreg/sdk/version.h"
 
@@ -484,6 +485,7 @@ int dispatch(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   xreg::make_blas_deterministic();
+  xreg::keep_freed_memory();
   try {
     return dispatch(argc, argv);
   } catch (const po::error& e) {
