@@ -1,6 +1,6 @@
 // Trained models out (models/trial-<t>.pt): every built-in model's TorchScript export computes
 // what the model computes, in LibTorch and in Python's torch.jit.load; a run leaves one per
-// trial, which the torchscript plugin scores again; plugins older than SDK 2.3 are not asked.
+// trial, which the torchscript plugin scores again; an export that throws names the plugin.
 #include <gtest/gtest.h>
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/csrc/jit/serialization/pickle.h>

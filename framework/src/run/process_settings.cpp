@@ -6,10 +6,14 @@
 
 namespace xreg {
 
-void keep_freed_memory() {
+bool keep_freed_memory() {
 #if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  // 32 MiB is the largest mmap threshold glibc takes on 64-bit systems (HEAP_MAX_SIZE / 2).
+  const bool threshold = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
+  const bool trim = mallopt(M_TRIM_THRESHOLD, 256 << 20) == 1;
+  return threshold && trim;
+#else
+  return false;
 #endif
 }
 

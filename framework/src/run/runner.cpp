@@ -630,8 +630,7 @@ void keep_model(Model& model, const Pipeline& pipeline, TrialReport& report) {
   report.model = saved_model(model);
   if (!report.model.torchscript) {
     report.notes.push_back("model plugin '" + pipeline.model.plugin +
-                           "' exports no TorchScript (built before SDK 2.3, or it does not "
-                           "support it): " +
+                           "' exports no TorchScript (it does not support it): " +
                            model_file(report.trial, report.model) +
                            " holds its parameters and buffers alone");
   }

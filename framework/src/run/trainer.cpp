@@ -131,7 +131,8 @@ torch::Tensor flatten_parameters(Model& model) {
   int64_t total = 0;
   for (const torch::Tensor& p : parameters) {
     if (p.options().dtype() != parameters.front().options().dtype() ||
-        p.device() != parameters.front().device() || p.is_sparse() || !p.requires_grad()) {
+        p.device() != parameters.front().device() || p.is_sparse() || !p.requires_grad() ||
+        !p.is_leaf()) {
       return {};
     }
     total += p.numel();
@@ -406,7 +407,14 @@ void load_checkpoint(const std::string& file, Resumable& run) {
   run.loop.best_state = read_tensors(archive, "best");
   torch::serialize::InputArchive optimizer;
   archive.read("optimizer", optimizer);
-  run.optimizer.load(optimizer);
+  try {
+    run.optimizer.load(optimizer);
+  } catch (const c10::Error& e) {
+    throw RunError(file +
+                   ": its optimizer state does not fit this model's parameters (a checkpoint of "
+                   "another xreg version or pipeline); run again without --resume: " +
+                   first_line(e.what()));
+  }
   for (size_t k = 0; k < run.streams.size(); ++k) {
     const std::string key = "stream/" + std::to_string(k);
     BatchStream::Position at;
@@ -545,7 +553,13 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
     model.set_training(true);
     torch::Tensor summed_terms;
     for (int64_t s = 0; s < steps_per_epoch; ++s, ++loop.step) {
-      optimizer->zero_grad();
+      // In place, so that the parameters' gradients stay views of the flat one (LibTorch 2's
+      // zero_grad() would set it to none).
+      if (flat.defined()) {
+        flat.mutable_grad().zero_();
+      } else {
+        optimizer->zero_grad();
+      }
       const Batch batch = rows(train, model_batches.next());
       StepLoss loss = step_loss(model, regularizers, train, batch, regularization_batches,
                                 reduction, loop.step, ctx, data_parallel);

@@ -41,9 +41,10 @@ inline torch::Tensor with_intercept(const torch::Tensor& z) {
 /// G⁻¹ for each symmetric positive definite G [N, p, p] (float64), by Cholesky G = L Lᵀ and
 /// G⁻¹ = L⁻ᵀ L⁻¹, in plain loops: for the few coefficients of a local fit this is several times
 /// faster than a LAPACK call per point. Throws std::invalid_argument when a G is not positive
-/// definite (a design of dependent columns).
+/// definite (a design of dependent columns, or one holding NaN). Computed on the CPU, returned on
+/// gram's device.
 inline torch::Tensor inverse_gram(const torch::Tensor& gram) {
-  auto factor = gram.to(torch::kDouble).contiguous().clone();
+  auto factor = gram.to(torch::kCPU, torch::kDouble).contiguous().clone();
   const int64_t n = factor.size(0), p = factor.size(1);
   auto inverse = torch::zeros_like(factor);
   std::vector<double> l_inverse(static_cast<size_t>(p * p));
@@ -54,7 +55,8 @@ inline torch::Tensor inverse_gram(const torch::Tensor& gram) {
       for (int64_t k = 0; k < j; ++k) pivot -= l[j * p + k] * l[j * p + k];
       if (!(pivot > 0)) {
         throw std::invalid_argument(
-            "the local linear fit's design has linearly dependent columns (point " +
+            "the local linear fit's design has linearly dependent columns or non-finite values "
+            "(point " +
             std::to_string(b) + " of the batch)");
       }
       l[j * p + j] = std::sqrt(pivot);
@@ -83,32 +85,36 @@ inline torch::Tensor inverse_gram(const torch::Tensor& gram) {
       }
     }
   }
-  return inverse;
+  return inverse.to(gram.device());
 }
 
 /// The residuals r = y − ŷ [N, m, k] of the least-squares fits of y [N, m, k] on `design`
 /// [N, m, p], one fit per point and all outputs at once, with the projection held constant as
-/// ExpO's stop_gradient holds it: ŷ = D (DᵀD)⁻¹ Dᵀ y, the map (DᵀD)⁻¹Dᵀ computed without
-/// gradients in float64 (normal equations, whose squared condition number float64 absorbs for
-/// any design of sampled neighbors), so that the gradient flows through y directly and through
+/// ExpO's stop_gradient holds it: ŷ = D (DᵀD)⁻¹ Dᵀ y, the map (DᵀD)⁻¹Dᵀ from the normal
+/// equations without gradients, and applied, in float64 (whose precision absorbs the squared
+/// condition number of any design of sampled neighbors and the cancellation of an intercept
+/// far from the neighbors' spread), so that the gradient flows through y directly and through
 /// the fitted coefficients. With more than kSmallFit coefficients, a batched reduced QR serves
-/// instead, ŷ = Q(Qᵀy). Needs m > p: with m ≤ p the fit is exact and the residual zero.
+/// instead, ŷ = Q(Qᵀy). Needs m > p: with m ≤ p the fit is exact (the QR's residual is zero; the
+/// normal equations are singular and refused).
 inline constexpr int64_t kSmallFit = 64;
 inline torch::Tensor local_fit_residual(const torch::Tensor& design, const torch::Tensor& y) {
-  torch::Tensor left, right;  // ŷ = left (right y)
+  if (design.size(2) > kSmallFit) {
+    torch::Tensor basis;
+    {
+      torch::NoGradGuard constant;
+      basis = std::get<0>(torch::linalg_qr(design.to(y.dtype())));
+    }
+    return y - torch::bmm(basis, torch::bmm(basis.transpose(1, 2), y));
+  }
+  torch::Tensor d, map;
   {
     torch::NoGradGuard constant;
-    if (design.size(2) <= kSmallFit) {
-      const auto d = design.to(torch::kDouble);
-      const auto transposed = d.transpose(1, 2);
-      right = torch::bmm(inverse_gram(torch::bmm(transposed, d)), transposed).to(y.dtype());
-      left = design.to(y.dtype());
-    } else {
-      left = std::get<0>(torch::linalg_qr(design.to(y.dtype())));
-      right = left.transpose(1, 2);
-    }
+    d = design.to(torch::kDouble);
+    const auto transposed = d.transpose(1, 2);
+    map = torch::bmm(inverse_gram(torch::bmm(transposed, d)), transposed);
   }
-  return y - torch::bmm(left, torch::bmm(right, y));
+  return y - torch::bmm(d, torch::bmm(map, y.to(torch::kDouble))).to(y.dtype());
 }
 
 /// ExpO's fidelity penalty: the mean over points, neighbors and outputs of the squared residual

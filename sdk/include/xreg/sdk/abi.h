@@ -14,7 +14,7 @@
  *     copied into a buffer the caller owns.
  *
  * The SDK's inline helpers that decide a plugin's numbers — the random stream derivation
- * (xreg/sdk/detail/streams.hpp) and the row layout of forward passes
+ * (xreg/sdk/detail/streams.hpp, philox.hpp) and the row layout of forward passes
  * (xreg/sdk/detail/row_layout.hpp) — are compiled into every plugin. Their results are part of
  * this ABI: changing them bumps XREG_ABI_MAJOR (and the SDK major with it), so a host never
  * mixes plugins whose per-point streams or layouts disagree. tests/unit/test_random_streams.cpp

@@ -52,10 +52,9 @@ class Model : public Plugin {
   ///   - "constant_concepts" [c]: 1 for concepts that do not depend on x (a bias concept).
   virtual std::map<std::string, torch::Tensor> extras(const torch::Tensor& /*x*/) { return {}; }
 
-  /// Since SDK 2.3 (ABI minor 3): the host calls it only on plugins built with 2.3 or later.
-  /// The model as a TorchScript module, in the bytes torch.jit.save writes, so that a user can
-  /// take it away: Python's torch.jit.load and xreg's `torchscript` model plugin run it. Its
-  /// forward(x [N, d...]) gives forward's outputs [N, k] in evaluation mode to float rounding;
+  /// The model as a TorchScript module (since SDK 2.3), in the bytes torch.jit.save writes, so that
+  /// a user can take it away: Python's torch.jit.load and xreg's `torchscript` model plugin run it.
+  /// Its forward(x [N, d...]) gives forward's outputs [N, k] in evaluation mode to float rounding;
   /// a method extras(x) -> Dict[str, Tensor], if it has one, gives extras(x). Called after
   /// training, in evaluation mode. Default: empty, the model cannot be exported and the host
   /// saves its state() tensors alone. xreg/sdk/torchscript.hpp writes such modules.

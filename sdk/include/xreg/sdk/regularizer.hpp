@@ -35,8 +35,7 @@ class Regularizer : public Plugin {
   virtual torch::Tensor penalty(Model& model, const Batch& batch, int64_t draw,
                                 const Context& ctx) = 0;
 
-  /// Since SDK 2.4 (ABI minor 4): the host asks only plugins built with 2.4 or later, and
-  /// takes whole_batch for the others. What penalty() is over a batch's points, so that
+  /// What penalty() is over a batch's points (since SDK 2.4), so that
   /// data-parallel training can give each rank a part of the batch. Declare point_mean or
   /// point_sum only when it holds exactly: a wrong answer changes the penalty trained on.
   virtual PenaltyForm form() const { return PenaltyForm::whole_batch; }

@@ -108,7 +108,9 @@ class BatchStream {
 /// is a few operations over one tensor rather than a few per parameter (on a small network, most
 /// of a step's cost). Autograd accumulates into the views in place and the model keeps its own
 /// tensors. Undefined, the parameters left as they were, when they do not share one dtype and
-/// device or one is sparse or frozen. Call once, before training.
+/// device or one is sparse, frozen or not a leaf. The parameters keep their own autograd version
+/// counters, so autograd does not see a step on the flat tensor as modifying them: step only
+/// after backward, as training does. Call once, before training.
 torch::Tensor flatten_parameters(Model& model);
 
 class Cluster;

@@ -13,8 +13,9 @@
 ///
 /// Compiled into every plugin; its results are part of the plugin ABI (see abi.h). The float
 /// arithmetic below is plain IEEE single precision, the same whether the compiler vectorizes a
-/// loop or not, so a value's bits depend on its counter alone (a build that contracts multiply
-/// and add into FMA instructions, -mfma with -ffp-contract=fast, draws different bits).
+/// loop or not, so a value's bits depend on its counter alone. A build that contracts multiply
+/// and add into FMA instructions draws different bits: GCC does so by default wherever FMA is
+/// enabled (-mfma, -march=native, aarch64); build such plugins with -ffp-contract=off.
 
 #include <cstdint>
 #include <cstring>
@@ -55,6 +56,7 @@ inline void philox4x32_10(uint32_t word[4], uint64_t key) {
 /// Blocks [first, first + count) of the stream of global index `index` under `key`, as four
 /// word arrays (word k of block first + b in w[k][b]); count <= kPhiloxChunk.
 inline constexpr int64_t kPhiloxChunk = 64;
+static_assert(kPhiloxChunk % 8 == 0, "the AVX2 path writes whole groups of 8 blocks");
 using PhiloxWords = uint32_t[4][kPhiloxChunk];
 
 inline void philox_blocks(uint64_t key, int64_t index, uint64_t first, int64_t count,
@@ -219,6 +221,7 @@ struct UnitValues {
 /// Integers in [0, high), high >= 1: floor(x · high / 2^64) of the 64-bit x that words 2k and
 /// 2k + 1 make (bias below high / 2^64).
 struct IntegersBelow {
+  __extension__ typedef unsigned __int128 Wide;
   using Value = int64_t;
   static constexpr int kPerBlock = 2;
   uint64_t high;
@@ -226,7 +229,7 @@ struct IntegersBelow {
     for (int k = 0; k < kPerBlock; ++k) {
       for (int64_t b = 0; b < count; ++b) {
         const uint64_t x = (static_cast<uint64_t>(w[2 * k + 1][b]) << 32) | w[2 * k][b];
-        v[k][b] = static_cast<int64_t>((static_cast<unsigned __int128>(x) * high) >> 64);
+        v[k][b] = static_cast<int64_t>((static_cast<Wide>(x) * high) >> 64);
       }
     }
   }
