@@ -472,14 +472,23 @@ class Checkpointer {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-/// The gradients of every parameter, zeros where a rank's part of the loss did not reach one.
-std::vector<torch::Tensor> gradients_of(Model& model) {
+/// The gradients of the optimized tensors, zeros where a rank's part of the loss did not reach
+/// one.
+std::vector<torch::Tensor> gradients_of(std::vector<torch::Tensor>& optimized) {
   std::vector<torch::Tensor> gradients;
-  for (torch::Tensor& parameter : model.parameters()) {
-    if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
-    gradients.push_back(parameter.grad());
+  for (torch::Tensor& tensor : optimized) {
+    if (!tensor.grad().defined()) tensor.mutable_grad() = torch::zeros_like(tensor);
+    gradients.push_back(tensor.grad());
   }
   return gradients;
+}
+
+/// Zeroes the optimized tensors' gradients in place, so that the parameters' gradients stay
+/// views of a flat one (LibTorch 2's zero_grad() would set them to none).
+void zero_gradients(std::vector<torch::Tensor>& optimized) {
+  for (torch::Tensor& tensor : optimized) {
+    if (tensor.grad().defined()) tensor.mutable_grad().zero_();
+  }
 }
 
 }  // namespace
@@ -498,8 +507,9 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
   model.set_training(false);
   calibrate_weights(model, regularizers, validation, ctx);
   const torch::Tensor flat = flatten_parameters(model);
-  auto optimizer = make_optimizer(
-      flat.defined() ? std::vector<torch::Tensor>{flat} : model.parameters(), settings);
+  std::vector<torch::Tensor> optimized =
+      flat.defined() ? std::vector<torch::Tensor>{flat} : model.parameters();
+  auto optimizer = make_optimizer(optimized, settings);
   BatchStream model_batches(train.size(), batch_size, ctx, "minibatch",
                             settings.boolean("shuffle"));
   const Reduction reduction =
@@ -553,19 +563,13 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
     model.set_training(true);
     torch::Tensor summed_terms;
     for (int64_t s = 0; s < steps_per_epoch; ++s, ++loop.step) {
-      // In place, so that the parameters' gradients stay views of the flat one (LibTorch 2's
-      // zero_grad() would set it to none).
-      if (flat.defined()) {
-        flat.mutable_grad().zero_();
-      } else {
-        optimizer->zero_grad();
-      }
+      zero_gradients(optimized);
       const Batch batch = rows(train, model_batches.next());
       StepLoss loss = step_loss(model, regularizers, train, batch, regularization_batches,
                                 reduction, loop.step, ctx, data_parallel);
       loss.total.backward();
       if (data_parallel) {
-        std::vector<torch::Tensor> summed = gradients_of(model);
+        std::vector<torch::Tensor> summed = gradients_of(optimized);
         summed.push_back(loss.terms);  // the ranks' parts of the terms add up as gradients do
         data_parallel->sum(summed);
       }
