@@ -287,9 +287,11 @@ weight = 0.001
   }
 }
 
-/// Training that runs until the process is stopped, with a 3 s timeout.
+/// Training that runs until the process is stopped. The timeout covers the rendezvous too, so it
+/// leaves room for ranks that start seconds apart on a loaded machine (sanitizer builds).
+constexpr int kTimeoutSeconds = 10;
 const char* kEndlessTraining = R"([run]
-timeout = 3
+timeout = 10
 parallel = "points"
 
 [data]
@@ -308,12 +310,32 @@ min_epochs = 100000
 plugin = "mse"
 )";
 
+/// Shell: once both ranks of run OUTPUT have begun training (each has logged its first trial),
+/// kill -9 rank `victim` and write the time, in nanoseconds since the epoch, to OUTPUT.killed.
+std::string kill_once_training(const std::string& output, int victim) {
+  const std::string started =
+      "grep -qs 'trial 1/1' " + output + ".0.err && grep -qs 'trial 1/1' " + output + ".1.err";
+  return "for i in $(seq 1200); do " + started +
+         " && break; sleep 0.1; done; sleep 1; kill -9 $(cat " + output + "." +
+         std::to_string(victim) + ".pid); date +%s%N >" + output + ".killed;";
+}
+
+/// Seconds from the kill that `kill_once_training` wrote until now.
+double seconds_since_kill(const std::string& output) {
+  const std::string at = slurp(scratch() / (output + ".killed"));
+  if (at.empty()) return 1e9;
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return static_cast<double>(now.count() - std::stoll(at)) * 1e-9;
+}
+
 TEST(Cluster, ARankKilledMidRunStopsTheOthersWithinTheTimeoutNamingIt) {
   const auto file = write_pipeline("long.toml", kEndlessTraining);
-  const Ranks ranks = run_ranks(2, file, "killed", {}, "sleep 4; kill -9 $(cat killed.1.pid);");
+  const Ranks ranks = run_ranks(2, file, "killed", {}, kill_once_training("killed", 1));
   EXPECT_EQ(ranks.codes[0], 1) << all_of(ranks);
-  EXPECT_LT(ranks.seconds, 4 + 3 + 10) << all_of(ranks);
-  EXPECT_NE(ranks.err[0].find("[rank 0] lost rank 1: no heartbeat for 3"), std::string::npos)
+  // The timeout, one watcher period and the exit; the slack is for a loaded machine.
+  EXPECT_LT(seconds_since_kill("killed"), kTimeoutSeconds + 5) << all_of(ranks);
+  EXPECT_NE(ranks.err[0].find("[rank 0] lost rank 1: no heartbeat for 10"), std::string::npos)
       << all_of(ranks);
   EXPECT_FALSE(fs::exists(scratch() / "killed" / "run.complete"));
   EXPECT_NE(slurp(scratch() / "killed" / "run.failed").find("lost rank 1"), std::string::npos);
@@ -322,9 +344,9 @@ TEST(Cluster, ARankKilledMidRunStopsTheOthersWithinTheTimeoutNamingIt) {
 
 TEST(Cluster, LosingRankZeroAndItsStoreStopsTheOthersNamingIt) {
   const auto file = write_pipeline("long0.toml", kEndlessTraining);
-  const Ranks ranks = run_ranks(2, file, "killed0", {}, "sleep 4; kill -9 $(cat killed0.0.pid);");
+  const Ranks ranks = run_ranks(2, file, "killed0", {}, kill_once_training("killed0", 0));
   EXPECT_EQ(ranks.codes[1], 1) << all_of(ranks);
-  EXPECT_LT(ranks.seconds, 4 + 3 + 10) << all_of(ranks);
+  EXPECT_LT(seconds_since_kill("killed0"), kTimeoutSeconds + 5) << all_of(ranks);
   EXPECT_NE(ranks.err[1].find("[rank 1] lost rank 0"), std::string::npos) << all_of(ranks);
 }
 
