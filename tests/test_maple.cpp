@@ -12,6 +12,7 @@
 #include "xreg/host/data/splits.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/sdk/explainer.hpp"
+#include "xreg/sdk/linear.hpp"
 
 // The plugin is a MODULE that exports only its descriptor: the forest is compiled in here.
 
@@ -64,9 +65,14 @@ xreg::maple::LeafNeighbors step_forest(const torch::Tensor& x, int64_t trees) {
   return xreg::maple::LeafNeighbors(std::move(forest), matrix_of(x));
 }
 
+/// [P, n]: MAPLE's weight of each training point for each point, as the weighted sums of the
+/// identity's rows.
 torch::Tensor weights_of(const xreg::maple::LeafNeighbors& neighbors, const torch::Tensor& x) {
-  auto w = neighbors.weights(matrix_of(x));
-  return torch::tensor(w, torch::kDouble).view({x.size(0), neighbors.train_size()});
+  const int64_t n = neighbors.train_size();
+  std::vector<double> identity(n * n, 0.0);
+  for (int64_t i = 0; i < n; ++i) identity[i * n + i] = 1.0;
+  auto w = neighbors.weighted_sums(matrix_of(x), identity, n);
+  return torch::tensor(w, torch::kDouble).view({x.size(0), n});
 }
 
 TEST(MapleForest, LeafWeightsOfAStepFunctionStayOnTheirSide) {
@@ -151,6 +157,39 @@ TEST(Maple, RecoversAnAffineModel) {
   auto at_x = e.evaluate(points.x.unsqueeze(1)).squeeze(1);
   EXPECT_TRUE(torch::allclose(e.prediction, at_x, 1e-12, 1e-12));
   EXPECT_GT(e.diagnostics.at("r2").min().item<double>(), 0.999999);
+}
+
+TEST(Maple, ExplanationsAreTheWeightedRidgeOnItsForestsNeighbors) {
+  // The plugin sums each leaf's statistics; the same forest's weights over every training point
+  // in the dense weighted ridge of the definition must give the same local models.
+  FunctionModel wavy([](const torch::Tensor& x) {
+    return (torch::sin(2 * x.narrow(1, 0, 1)) + x.narrow(1, 1, 1) * x.narrow(1, 2, 1)).contiguous();
+  });
+  auto train = dataset_of(uniform_points(300, 3, 30));
+  auto validation = dataset_of(uniform_points(100, 3, 31));
+  auto points = uniform_points(40, 3, 32);
+  auto maple = make_plugin<xreg::Explainer>("maple");
+  xreg::Context ctx;
+  maple->fit(wavy, train, validation, ctx);
+  auto e = maple->explain(wavy, xreg::Batch{points, torch::Tensor(), torch::arange(40)}, ctx);
+  auto y = wavy.forward(train.points.x).squeeze(1).contiguous();
+  xreg::maple::RandomForest forest(
+      matrix_of(train.points.x),
+      std::vector<double>(y.data_ptr<double>(), y.data_ptr<double>() + y.numel()),
+      xreg::maple::ForestOptions{}, [&](int64_t t) { return ctx.generator("maple/forest", t, 0); });
+  const xreg::maple::LeafNeighbors neighbors(std::move(forest), matrix_of(train.points.x));
+  auto retained = e.coefficients.select(1, 0).abs().sum(0).nonzero().squeeze(1);
+  ASSERT_GE(retained.size(0), 2) << "a case that keeps features";
+  auto dense = xreg::weighted_ridge(train.points.x.index_select(1, retained), y.unsqueeze(1),
+                                    weights_of(neighbors, points), 0.001);
+  EXPECT_LT(
+      (dense.coefficients.select(1, 0) - e.coefficients.select(1, 0).index_select(1, retained))
+          .abs()
+          .max()
+          .item<double>(),
+      1e-9);
+  EXPECT_LT((dense.intercepts - e.intercepts).abs().max().item<double>(), 1e-9);
+  EXPECT_LT((dense.r2 - e.diagnostics.at("r2")).abs().max().item<double>(), 1e-9);
 }
 
 TEST(Maple, PredictsAStepFromTheRightSide) {

@@ -47,12 +47,51 @@ FeatureMatrix feature_matrix(const torch::Tensor& x) {
   return matrix;
 }
 
-/// [P, n] float64: the leaf co-occurrence weights of every training point for each point.
-torch::Tensor neighbor_weights(const LeafNeighbors& neighbors, const torch::Tensor& x) {
-  auto weights = neighbors.weights(feature_matrix(x));
-  return torch::from_blob(weights.data(), {x.size(0), neighbors.train_size()}, torch::kDouble)
-      .clone();
+/// [1, x]: x [n, d] with a leading column of ones.
+torch::Tensor with_intercept(const torch::Tensor& x) {
+  return torch::cat({torch::ones({x.size(0), 1}, x.options()), x}, 1);
 }
+
+/// Values per training point of the statistics a local model is solved from, over the augmented
+/// design a = [1, x] (a values): a aᵀ's upper triangle, a·y, y².
+int64_t statistics_width(int64_t a) { return a * (a + 1) / 2 + a + 1; }
+
+/// Row-major [n, statistics_width]: each training point's statistics; design [n, a], y [n].
+std::vector<double> row_statistics(const torch::Tensor& design, const torch::Tensor& y) {
+  const int64_t a = design.size(1);
+  auto upper = torch::triu_indices(a, a, 0, torch::kLong);
+  auto outer = (design.unsqueeze(2) * design.unsqueeze(1)).flatten(1);
+  auto rows = torch::cat({outer.index_select(1, upper[0] * a + upper[1]), design * y.unsqueeze(1),
+                          y.square().unsqueeze(1)},
+                         1)
+                  .contiguous();
+  return std::vector<double>(rows.data_ptr<double>(), rows.data_ptr<double>() + rows.numel());
+}
+
+/// int64 [a·a]: for entry (r, c) of an a × a symmetric matrix, the position of (min, max) in its
+/// row-major upper triangle.
+torch::Tensor symmetric_from_upper(int64_t a) {
+  std::vector<int64_t> position(a * a);
+  for (int64_t r = 0, k = 0; r < a; ++r) {
+    for (int64_t c = r; c < a; ++c, ++k) position[r * a + c] = position[c * a + r] = k;
+  }
+  return torch::tensor(position, torch::kLong);
+}
+
+/// A point's forest-weighted sums over the training points, from which its local models are
+/// solved (xreg::ridge_from_sums), over the augmented design [1, x] in input order.
+struct NeighborhoodSums {
+  torch::Tensor gram;      ///< [P, a, a]: Σ w a aᵀ
+  torch::Tensor moments;   ///< [P, a, 1]: Σ w a y
+  torch::Tensor y_square;  ///< [P, 1]: Σ w y²
+
+  /// The sums over the design [1, x_columns]: columns ascending or in any order.
+  NeighborhoodSums restricted(const torch::Tensor& columns) const {
+    auto kept = torch::cat({torch::zeros({1}, torch::kLong), columns + 1});
+    return {gram.index_select(1, kept).index_select(2, kept), moments.index_select(1, kept),
+            y_square};
+  }
+};
 
 /// Feature indices by decreasing score; equal scores keep their index order.
 std::vector<int64_t> features_by_score(const std::vector<double>& scores) {
@@ -73,7 +112,17 @@ torch::Tensor leading_features(const std::vector<int64_t>& order, int64_t count)
 /// One explained output: its forest's neighborhoods and the features its local models use.
 struct OutputModel {
   LeafNeighbors neighbors;
-  torch::Tensor retained;  ///< int64 [r], ascending
+  std::vector<double> statistics;  ///< row_statistics of the training points, this output's y
+  torch::Tensor retained;          ///< int64 [r], ascending
+
+  /// The sums of points x [P, d] (float64, CPU).
+  NeighborhoodSums sums(const torch::Tensor& x) const {
+    const int64_t points = x.size(0), a = x.size(1) + 1, upper = a * (a + 1) / 2;
+    auto values = neighbors.weighted_sums(feature_matrix(x), statistics, statistics_width(a));
+    auto sums = torch::from_blob(values.data(), {points, statistics_width(a)}, torch::kDouble);
+    return {sums.narrow(1, 0, upper).index_select(1, symmetric_from_upper(a)).view({points, a, a}),
+            sums.narrow(1, upper, a).unsqueeze(2).clone(), sums.narrow(1, upper + a, 1).clone()};
+  }
 };
 
 /// The local linear models of a batch of points, one per fitted output, in input units.
@@ -101,8 +150,9 @@ class Maple final : public xreg::Explainer {
   void fit(xreg::Model& model, const xreg::Dataset& train, const xreg::Dataset& validation,
            const xreg::Context& ctx) override {
     if (train.size() == 0) throw std::invalid_argument("maple needs a training split");
-    train_x_ = train.points.x.flatten(1).to(torch::kCPU, torch::kDouble);
-    train_targets_ = fitted_function(model, train.points, ctx);
+    const auto train_x = train.points.x.flatten(1).to(torch::kCPU, torch::kDouble);
+    const auto train_targets = fitted_function(model, train.points, ctx);
+    features_ = train_x.size(1);
     const xreg::Batch* selection = &validation.points;
     if (validation.size() == 0) {
       ctx.log(xreg::LogLevel::warning,
@@ -112,16 +162,16 @@ class Maple final : public xreg::Explainer {
     }
     auto selection_x = selection->x.flatten(1).to(torch::kCPU, torch::kDouble);
     auto selection_targets = fitted_function(model, *selection, ctx);
-    const FeatureMatrix train_features = feature_matrix(train_x_);
+    const auto design = with_intercept(train_x);
     outputs_.clear();
-    for (int64_t column = 0; column < train_targets_.size(1); ++column) {
-      outputs_.push_back(fit_output(column, train_features, selection_x,
-                                    selection_targets.select(1, column), ctx));
+    for (int64_t column = 0; column < train_targets.size(1); ++column) {
+      outputs_.push_back(fit_output(column, design, train_targets.select(1, column).contiguous(),
+                                    selection_x, selection_targets.select(1, column), ctx));
     }
   }
 
   /// The weighted ridge of every point on its output's retained features, in one batched
-  /// solve per output (in chunks that keep [chunk, n, r] within the memory budget).
+  /// solve per output (in chunks that keep the points' sums within the memory budget).
   xreg::Explanation explain(xreg::Model& model, const xreg::Batch& points,
                             const xreg::Context& ctx) override {
     if (outputs_.empty()) throw std::logic_error("maple: explain before fit");
@@ -144,18 +194,18 @@ class Maple final : public xreg::Explainer {
     return f.squeeze(1).to(torch::kCPU, torch::kDouble);
   }
 
-  OutputModel fit_output(int64_t column, const FeatureMatrix& train_features,
+  /// Output `column`'s forest on the training design [1, x] and targets y [n], and its features.
+  OutputModel fit_output(int64_t column, const torch::Tensor& design, const torch::Tensor& y,
                          const torch::Tensor& selection_x, const torch::Tensor& selection_targets,
                          const xreg::Context& ctx) const {
-    auto targets = train_targets_.select(1, column).contiguous();
-    const double* y = targets.data_ptr<double>();
+    const FeatureMatrix train_features = feature_matrix(design.narrow(1, 1, features_));
     xreg::maple::RandomForest forest(
-        train_features, std::vector<double>(y, y + targets.numel()), forest_,
-        [&](int64_t tree) { return ctx.generator(kForestStream, tree, column); });
+        train_features, std::vector<double>(y.data_ptr<double>(), y.data_ptr<double>() + y.numel()),
+        forest_, [&](int64_t tree) { return ctx.generator(kForestStream, tree, column); });
     const auto order = features_by_score(forest.root_feature_scores());
-    OutputModel output{LeafNeighbors(std::move(forest), train_features), torch::Tensor()};
-    const int64_t count =
-        select_feature_count(output.neighbors, order, column, selection_x, selection_targets, ctx);
+    OutputModel output{LeafNeighbors(std::move(forest), train_features), row_statistics(design, y),
+                       torch::Tensor()};
+    const int64_t count = select_feature_count(output, order, selection_x, selection_targets, ctx);
     output.retained = leading_features(order, count);
     ctx.log(xreg::LogLevel::info, "maple: output " + std::to_string(column) + " keeps " +
                                       std::to_string(count) + " of " +
@@ -168,31 +218,28 @@ class Maple final : public xreg::Explainer {
   /// in `order`, the count-c ridge problem of a point is the leading (c+1)×(c+1) block of one
   /// weighted Gram matrix over [1, all features], so one Gram and one Cholesky factor per point
   /// serve every c: the factor of a leading block is the leading block of the factor.
-  int64_t select_feature_count(const LeafNeighbors& neighbors, const std::vector<int64_t>& order,
-                               int64_t column, const torch::Tensor& selection_x,
+  int64_t select_feature_count(const OutputModel& output, const std::vector<int64_t>& order,
+                               const torch::Tensor& selection_x,
                                const torch::Tensor& selection_targets,
                                const xreg::Context& ctx) const {
     const int64_t d = static_cast<int64_t>(order.size()), n = selection_x.size(0);
     const int64_t step = points_per_chunk(ctx);
     const auto ordered = torch::tensor(order, torch::kLong);
-    const auto design = with_intercept(train_x_.index_select(1, ordered));  // [n_train, d+1]
-    auto penalty = torch::full({d + 1}, regularization_, design.options());
+    auto penalty = torch::full({d + 1}, regularization_, torch::kDouble);
     penalty[0] = 0.0;  // the intercept is free
     std::vector<double> squared_error(d, 0.0);
     for (int64_t begin = 0; begin < n; begin += step) {
       auto x = selection_x.slice(0, begin, std::min(n, begin + step));
       auto target = selection_targets.slice(0, begin, std::min(n, begin + step));
-      auto weighted = design.unsqueeze(0) * neighbor_weights(neighbors, x).unsqueeze(2);
-      auto gram = torch::matmul(weighted.transpose(1, 2), design) + torch::diag(penalty);
-      auto moments = torch::matmul(weighted.transpose(1, 2), train_targets_.narrow(1, column, 1));
-      auto [factor, info] = torch::linalg_cholesky_ex(gram);
+      const NeighborhoodSums sums = output.sums(x).restricted(ordered);
+      auto [factor, info] = torch::linalg_cholesky_ex(sums.gram + torch::diag(penalty));
       if (info.any().item<bool>()) {
         throw std::invalid_argument(
             "maple: a point's local model is singular (collinear features among its forest "
             "neighbors and no ridge penalty); set regularization > 0");
       }
       // Forward substitution is prefix-consistent: the first c+1 entries of L⁻¹m serve count c.
-      auto forward = torch::linalg_solve_triangular(factor, moments, /*upper=*/false);
+      auto forward = torch::linalg_solve_triangular(factor, sums.moments, /*upper=*/false);
       auto query = with_intercept(x.index_select(1, ordered));  // [p, d+1]
       for (int64_t count = 1; count <= d; ++count) {
         auto block = factor.narrow(1, 0, count + 1).narrow(2, 0, count + 1);
@@ -205,19 +252,6 @@ class Maple final : public xreg::Explainer {
     }
     return 1 +
            (std::min_element(squared_error.begin(), squared_error.end()) - squared_error.begin());
-  }
-
-  /// [1, x]: x [n, d] with a leading column of ones.
-  static torch::Tensor with_intercept(const torch::Tensor& x) {
-    return torch::cat({torch::ones({x.size(0), 1}, x.options()), x}, 1);
-  }
-
-  /// The weighted ridge of output `column` on the `retained` training features, one problem
-  /// per row of weights [P, n].
-  xreg::LinearFit local_fit(const torch::Tensor& weights, int64_t column,
-                            const torch::Tensor& retained) const {
-    return xreg::weighted_ridge(train_x_.index_select(1, retained),
-                                train_targets_.narrow(1, column, 1), weights, regularization_);
   }
 
   xreg::Explanation explain_chunk(xreg::Model& model, const xreg::Batch& points,
@@ -247,7 +281,8 @@ class Maple final : public xreg::Explainer {
     std::vector<torch::Tensor> coefficients, intercepts, r2;
     for (size_t column = 0; column < outputs_.size(); ++column) {
       const OutputModel& output = outputs_[column];
-      auto fit = local_fit(neighbor_weights(output.neighbors, x), column, output.retained);
+      const NeighborhoodSums sums = output.sums(x).restricted(output.retained);
+      auto fit = xreg::ridge_from_sums(sums.gram, sums.moments, sums.y_square, regularization_);
       coefficients.push_back(torch::zeros({points, d}, x.options())
                                  .index_copy_(1, output.retained, fit.coefficients.select(1, 0)));
       intercepts.push_back(fit.intercepts.select(1, 0));
@@ -274,24 +309,23 @@ class Maple final : public xreg::Explainer {
     local.r2 = local.r2.gather(1, index);
   }
 
-  /// Points per batched solve, so that the solve's [points, n, r] tensors stay within the
-  /// memory budget: for each point, the float64 design and weighted design over train_x_'s rows
-  /// (two float32 values each per value).
+  /// Points per batched solve, so that the solve's tensors stay within the memory budget: for
+  /// each point, its sums and Gram matrices, [a, a] float64 (two float32 values each) a few
+  /// times over.
   int64_t points_per_chunk(const xreg::Context& ctx) const {
-    return std::max<int64_t>(1, ctx.rows_per_pass(4 * (train_x_.size(1) + 1)) / train_x_.size(0));
+    return std::max<int64_t>(1, ctx.rows_per_pass(8 * (features_ + 1) * (features_ + 1)));
   }
 
   xreg::maple::ForestOptions forest_;
   double regularization_;
   xreg::OutputMode output_;
-  torch::Tensor train_x_;        ///< [n, d] float64, CPU
-  torch::Tensor train_targets_;  ///< [n, k'] float64, CPU: the fitted function at train_x_
+  int64_t features_ = 0;  ///< d: the training points' features, flattened
   std::vector<OutputModel> outputs_;
 };
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<Maple>("maple", "1.1.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<Maple>("maple", "1.2.0",
                                        "MAPLE: ridge surrogates weighted by random-forest leaf "
                                        "co-occurrence",
                                        kParams))

@@ -69,9 +69,10 @@ double midpoint(float below, float above) {
 /// Grows one tree depth first, as scikit-learn's DepthFirstTreeBuilder with BestSplitter.
 class TreeGrower {
  public:
-  TreeGrower(const FeatureMatrix& x, const std::vector<double>& y, const ForestOptions& options,
-             at::Generator generator)
+  TreeGrower(const FeatureMatrix& x, const SortedColumns& sorted, const std::vector<double>& y,
+             const ForestOptions& options, at::Generator generator)
       : x_(x),
+        sorted_(sorted),
         y_(y),
         min_leaf_(options.min_leaf),
         features_per_split_(std::max<int64_t>(
@@ -83,6 +84,7 @@ class TreeGrower {
 
   RegressionTree grow() {
     draw_bootstrap();
+    sort_samples_by_feature();
     const double root_impurity = totals(0, samples_.size()).impurity();
     grow_node(0, samples_.size());
     return RegressionTree(std::move(nodes_), root_impurity);
@@ -130,6 +132,7 @@ class TreeGrower {
                         samples_.begin();
     nodes_[id].feature = split.feature;
     nodes_[id].threshold = split.threshold;
+    split_sorted_samples(begin, middle, end);
     const int32_t left = grow_node(begin, middle);
     const int32_t right = grow_node(middle, end);
     nodes_[id].left = left;
@@ -155,42 +158,67 @@ class TreeGrower {
   /// min_leaf_ rows on each side. Returns false when the feature is constant in the node.
   bool improve_on_feature(int32_t feature, size_t begin, size_t end, const Totals& node,
                           Split& best) {
-    sort_by_feature(feature, begin, end);
-    if (sorted_.back().value <= sorted_.front().value + kFeatureThreshold) return false;
-    const auto count = static_cast<int64_t>(sorted_.size());
+    const FeatureValue* sorted = by_feature_[feature].data() + begin;
+    const auto count = static_cast<int64_t>(end - begin);
+    if (sorted[count - 1].value <= sorted[0].value + kFeatureThreshold) return false;
     Totals left;
     for (int64_t p = 1; p < count; ++p) {
-      add(left, sorted_[p - 1].row);
-      if (sorted_[p].value <= sorted_[p - 1].value + kFeatureThreshold) continue;
+      add(left, sorted[p - 1].row);
+      if (sorted[p].value <= sorted[p - 1].value + kFeatureThreshold) continue;
       if (p < min_leaf_ || count - p < min_leaf_) continue;
       const double right_sum = node.sum - left.sum, right_weight = node.weight - left.weight;
       const double proxy = left.sum * left.sum / left.weight + right_sum * right_sum / right_weight;
       if (proxy > best.proxy) {
-        best = Split{feature, midpoint(sorted_[p - 1].value, sorted_[p].value), proxy};
+        best = Split{feature, midpoint(sorted[p - 1].value, sorted[p].value), proxy};
       }
     }
     return true;
   }
 
-  void sort_by_feature(int32_t feature, size_t begin, size_t end) {
-    sorted_.clear();
-    for (size_t s = begin; s < end; ++s) {
-      sorted_.push_back(FeatureValue{x_.row(samples_[s])[feature], samples_[s]});
+  /// Every feature's list of the bootstrap rows with their values in (value, row) order; a
+  /// node's rows are the range [begin, end) of each list, as of samples_.
+  void sort_samples_by_feature() {
+    by_feature_.assign(x_.cols, {});
+    for (int64_t feature = 0; feature < x_.cols; ++feature) {
+      auto& list = by_feature_[feature];
+      list.reserve(samples_.size());
+      for (int32_t row : sorted_.rows[feature]) {
+        if (counts_[row] > 0) list.push_back(FeatureValue{x_.row(row)[feature], row});
+      }
     }
-    std::sort(sorted_.begin(), sorted_.end(), [](const FeatureValue& a, const FeatureValue& b) {
-      return a.value < b.value || (a.value == b.value && a.row < b.row);
-    });
+    goes_left_.assign(x_.rows, 0);
+  }
+
+  /// After a split of [begin, end) at middle (samples_ partitioned), the lists' ranges too: the
+  /// left child's rows first, each side in its sorted order, so no node sorts again.
+  void split_sorted_samples(size_t begin, size_t middle, size_t end) {
+    for (size_t s = begin; s < end; ++s) goes_left_[samples_[s]] = s < middle;
+    for (auto& list : by_feature_) {
+      right_.clear();
+      size_t left = begin;
+      for (size_t s = begin; s < end; ++s) {
+        if (goes_left_[list[s].row]) {
+          list[left++] = list[s];
+        } else {
+          right_.push_back(list[s]);
+        }
+      }
+      std::copy(right_.begin(), right_.end(), list.begin() + left);
+    }
   }
 
   const FeatureMatrix& x_;
+  const SortedColumns& sorted_;
   const std::vector<double>& y_;
   const int64_t min_leaf_;
   const int64_t features_per_split_;
   UniformIntegers integers_;
-  std::vector<int32_t> features_;     ///< permuted in place by the feature draws
-  std::vector<double> counts_;        ///< bootstrap multiplicity of every row
-  std::vector<int32_t> samples_;      ///< the distinct bootstrap rows, partitioned by node
-  std::vector<FeatureValue> sorted_;  ///< scratch: one node's values of one feature
+  std::vector<int32_t> features_;  ///< permuted in place by the feature draws
+  std::vector<double> counts_;     ///< bootstrap multiplicity of every row
+  std::vector<int32_t> samples_;   ///< the distinct bootstrap rows, partitioned by node
+  std::vector<std::vector<FeatureValue>> by_feature_;  ///< see sort_samples_by_feature
+  std::vector<uint8_t> goes_left_;   ///< per row: in the left child of the node being split
+  std::vector<FeatureValue> right_;  ///< scratch of split_sorted_samples
   std::vector<RegressionTree::Node> nodes_;
 };
 
@@ -199,13 +227,26 @@ class TreeGrower {
 RegressionTree::RegressionTree(std::vector<Node> nodes, double root_impurity)
     : nodes_(std::move(nodes)), root_impurity_(root_impurity) {}
 
-RegressionTree RegressionTree::grow(const FeatureMatrix& x, const std::vector<double>& y,
-                                    const ForestOptions& options, at::Generator generator) {
+SortedColumns::SortedColumns(const FeatureMatrix& x) : rows(x.cols) {
+  for (int64_t column = 0; column < x.cols; ++column) {
+    auto& order = rows[column];
+    order.resize(x.rows);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+      const float u = x.row(a)[column], v = x.row(b)[column];
+      return u < v || (u == v && a < b);
+    });
+  }
+}
+
+RegressionTree RegressionTree::grow(const FeatureMatrix& x, const SortedColumns& sorted,
+                                    const std::vector<double>& y, const ForestOptions& options,
+                                    at::Generator generator) {
   if (x.rows == 0 || x.cols == 0) throw std::invalid_argument("a tree needs rows and features");
   if (static_cast<int64_t>(y.size()) != x.rows) {
     throw std::invalid_argument("a tree needs one target per row");
   }
-  return TreeGrower(x, y, options, std::move(generator)).grow();
+  return TreeGrower(x, sorted, y, options, std::move(generator)).grow();
 }
 
 int32_t RegressionTree::leaf(const float* row) const {
@@ -221,9 +262,10 @@ RandomForest::RandomForest(const FeatureMatrix& x, const std::vector<double>& y,
                            const ForestOptions& options,
                            const std::function<at::Generator(int64_t)>& generator_for)
     : trees_(options.trees, RegressionTree({RegressionTree::Node{}}, 0.0)), feature_count_(x.cols) {
+  const SortedColumns sorted(x);
   at::parallel_for(0, options.trees, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
-      trees_[t] = RegressionTree::grow(x, y, options, generator_for(t));
+      trees_[t] = RegressionTree::grow(x, sorted, y, options, generator_for(t));
     }
   });
 }
@@ -256,21 +298,58 @@ LeafNeighbors::LeafNeighbors(RandomForest forest, const FeatureMatrix& train)
   });
 }
 
-std::vector<double> LeafNeighbors::weights(const FeatureMatrix& points) const {
-  std::vector<double> weights(points.rows * train_size_, 0.0);
-  at::parallel_for(0, points.rows, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t p = begin; p < end; ++p) {
-      double* row = weights.data() + p * train_size_;
-      for (size_t t = 0; t < members_.size(); ++t) {
-        const int32_t leaf = forest_.trees()[t].leaf(points.row(p));
-        const LeafMembers& members = members_[t];
-        const int32_t first = members.offsets[leaf], last = members.offsets[leaf + 1];
-        const double share = 1.0 / (last - first);
-        for (int32_t k = first; k < last; ++k) row[members.points[k]] += share;
+std::vector<double> LeafNeighbors::weighted_sums(const FeatureMatrix& points,
+                                                 const std::vector<double>& values,
+                                                 int64_t width) const {
+  if (static_cast<int64_t>(values.size()) != train_size_ * width) {
+    throw std::invalid_argument("weighted_sums needs train_size x width values");
+  }
+  // Trees go in groups whose leaf means stay in cache while every point adds its leaves' means,
+  // tree after tree: a point's sum is in tree order whatever the grouping.
+  constexpr int64_t kGroupBytes = 4 << 20;
+  const auto& trees = forest_.trees();
+  const int64_t tree_count = static_cast<int64_t>(trees.size());
+  std::vector<double> sums(points.rows * width, 0.0);
+  std::vector<std::vector<double>> means;
+  for (int64_t first = 0; first < tree_count;) {
+    int64_t last = first, bytes = 0;
+    means.clear();
+    do {
+      means.push_back(leaf_means(last, values, width));
+      bytes += static_cast<int64_t>(means.back().size() * sizeof(double));
+      ++last;
+    } while (last < tree_count && bytes < kGroupBytes);
+    at::parallel_for(0, points.rows, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) {
+        double* sum = sums.data() + p * width;
+        for (int64_t t = first; t < last; ++t) {
+          const double* mean = means[t - first].data() + trees[t].leaf(points.row(p)) * width;
+          for (int64_t c = 0; c < width; ++c) sum[c] += mean[c];
+        }
       }
+    });
+    first = last;
+  }
+  return sums;
+}
+
+std::vector<double> LeafNeighbors::leaf_means(int64_t tree, const std::vector<double>& values,
+                                              int64_t width) const {
+  const LeafMembers& members = members_[tree];
+  const int64_t nodes = static_cast<int64_t>(members.offsets.size()) - 1;
+  std::vector<double> means(nodes * width, 0.0);
+  for (int64_t node = 0; node < nodes; ++node) {
+    const int32_t first = members.offsets[node], last = members.offsets[node + 1];
+    if (first == last) continue;  // an inner node, or a leaf without training points
+    double* mean = means.data() + node * width;
+    for (int32_t k = first; k < last; ++k) {
+      const double* row = values.data() + static_cast<int64_t>(members.points[k]) * width;
+      for (int64_t c = 0; c < width; ++c) mean[c] += row[c];
     }
-  });
-  return weights;
+    const double share = 1.0 / (last - first);
+    for (int64_t c = 0; c < width; ++c) mean[c] *= share;
+  }
+  return means;
 }
 
 }  // namespace xreg::maple

@@ -24,6 +24,13 @@ struct FeatureMatrix {
   const float* row(int64_t i) const { return values.data() + i * cols; }
 };
 
+/// Each column's row indices in increasing (value, row) order, [cols][rows]: sorted once for
+/// all the trees of a forest, which keep their bootstrap rows in this order.
+struct SortedColumns {
+  explicit SortedColumns(const FeatureMatrix& x);
+  std::vector<std::vector<int32_t>> rows;
+};
+
 struct ForestOptions {
   int64_t trees = 200;
   int64_t min_leaf = 10;      ///< fewest distinct training rows in a leaf (min_samples_leaf)
@@ -44,8 +51,9 @@ class RegressionTree {
 
   /// Grows a tree on a bootstrap sample of (x, y): x.rows draws with replacement, each row
   /// weighted by its multiplicity, as scikit-learn's forests do.
-  static RegressionTree grow(const FeatureMatrix& x, const std::vector<double>& y,
-                             const ForestOptions& options, at::Generator generator);
+  static RegressionTree grow(const FeatureMatrix& x, const SortedColumns& sorted,
+                             const std::vector<double>& y, const ForestOptions& options,
+                             at::Generator generator);
 
   /// The id of the leaf `row` falls into.
   int32_t leaf(const float* row) const;
@@ -85,10 +93,13 @@ class LeafNeighbors {
 
   int64_t train_size() const { return train_size_; }
 
-  /// Row-major [points.rows, train_size]: the weight of training point i for point p,
-  /// Σ_trees [leaf(p) == leaf(i)] / |training points in leaf(p)|. Each row sums to the number
-  /// of trees.
-  std::vector<double> weights(const FeatureMatrix& points) const;
+  /// Row-major [points.rows, width]: for each point p, Σ_i w(p, i) · values_i over the training
+  /// points i, where values is row-major [train_size, width] and w(p, i) = Σ_trees [leaf(p) ==
+  /// leaf(i)] / |training points in leaf(p)| is MAPLE's weight (each point's weights sum to the
+  /// number of trees). Summed as each tree's leaf means of values, so that a point costs trees ×
+  /// width, not train_size × width. A point's sums do not depend on the other points.
+  std::vector<double> weighted_sums(const FeatureMatrix& points, const std::vector<double>& values,
+                                    int64_t width) const;
 
  private:
   /// One tree's training points grouped by leaf: leaf l holds points[offsets[l], offsets[l+1]).
@@ -96,6 +107,11 @@ class LeafNeighbors {
     std::vector<int32_t> offsets;
     std::vector<int32_t> points;
   };
+
+  /// Row-major [tree's node count, width]: the mean of values over each leaf's training points
+  /// (zero for inner nodes).
+  std::vector<double> leaf_means(int64_t tree, const std::vector<double>& values,
+                                 int64_t width) const;
 
   RandomForest forest_;
   int64_t train_size_;

@@ -7,7 +7,7 @@
  * the SDK's inline helpers (random streams, row layout) change results only with a major (but
  * for the row-layout changes of 2.3 and 2.4, which moved values by float rounding; sdk/README.md).
  */
-#define XREG_SDK_VERSION "3.0.0"
+#define XREG_SDK_VERSION "3.0.1"
 
 #define XREG_STRINGIZE_IMPL(x) #x
 #define XREG_STRINGIZE(x) XREG_STRINGIZE_IMPL(x)
