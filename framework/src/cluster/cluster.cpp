@@ -1,5 +1,10 @@
 #include "xreg/host/cluster/cluster.hpp"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -37,6 +42,30 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 std::string heartbeat_key(int64_t rank) { return "heartbeat/" + std::to_string(rank); }
 std::string done_key(int64_t rank) { return "done/" + std::to_string(rank); }
 constexpr const char* kFailedKey = "failed";
+
+/// Returns once something listens at host:port, or at `deadline`, trying every kPoll: the
+/// store's client waits a whole second between tries of its own, which a rank started before
+/// rank 0 serves would otherwise pay at every rendezvous.
+void await_listener(const std::string& host, int port, Clock::time_point deadline) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return;
+  const std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
+  while (Clock::now() < deadline) {
+    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) continue;
+      const timeval patience{1, 0};  // an unreachable host does not hold the loop longer
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof(patience));
+      const bool listening = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+      ::close(fd);
+      if (listening) return;
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+}
 
 /// Writes to `out` with `prefix` at the start of every line.
 class PrefixedLines final : public std::streambuf {
@@ -122,6 +151,7 @@ struct Cluster::Impl {
     options.numWorkers = static_cast<size_t>(launch.world_size);
     options.waitWorkers = false;
     options.timeout = timeout;
+    if (!serve) await_listener(launch.master_addr, launch.master_port, Clock::now() + timeout);
     return c10::make_intrusive<c10d::TCPStore>(launch.master_addr, options);
   }
 
