@@ -6,8 +6,10 @@
 # runs' files (metrics, explanations) are identical (they must be). Training is a few epochs,
 # so that the runs time the suite; the fixed costs (loading plugins, the data, training) are
 # measured by the same run without explainers and subtracted for the suite's own speed-up.
-# Built-in data, nothing read from ../shared.
-#   bench/scaling_metric_suite.sh [POINTS]
+# Each is the median of REPEATS runs (default 5), the configurations interleaved, since this
+# machine's speed drifts by tens of percent within minutes. Built-in data, nothing read from
+# ../shared.
+#   [REPEATS=5] bench/scaling_metric_suite.sh [POINTS]
 # Run from the repository root after building.
 set -euo pipefail
 points=${1:-2000}
@@ -74,17 +76,30 @@ two_processes() {
 }
 run() { "$xreg" run "$out/suite.toml" --quiet "$@"; }
 
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 "$xreg" run "$out/train_only.toml" --quiet --output "$out/warm" >/dev/null  # load LibTorch once
-fixed=$(seconds "$xreg" run "$out/train_only.toml" --quiet --output "$out/fixed" --set run.threads=1)
-one=$(seconds run --output "$out/one" --set run.threads=1)
-threads=$(seconds run --output "$out/threads" --set run.threads=2)
-procs=$(seconds two_processes)
+: >"$out/fixed.s" >"$out/one.s" >"$out/threads.s" >"$out/procs.s"
+for _ in $(seq "${REPEATS:-5}"); do
+  seconds "$xreg" run "$out/train_only.toml" --quiet --output "$out/fixed" --set run.threads=1 \
+    >>"$out/fixed.s"
+  echo >>"$out/fixed.s"
+  rm -rf "$out/one" "$out/threads" "$out/procs"
+  seconds run --output "$out/one" --set run.threads=1 >>"$out/one.s" && echo >>"$out/one.s"
+  seconds run --output "$out/threads" --set run.threads=2 >>"$out/threads.s" && echo >>"$out/threads.s"
+  seconds two_processes >>"$out/procs.s" && echo >>"$out/procs.s"
+done
+fixed=$(median <"$out/fixed.s")
+one=$(median <"$out/one.s")
+threads=$(median <"$out/threads.s")
+procs=$(median <"$out/procs.s")
 same=identical
 for f in metrics.csv metrics_trials.csv metrics_points.csv explanations/lime/trial-0.pt \
   explanations/maple/trial-0.pt; do
   cmp -s "$out/one/$f" "$out/threads/$f" && cmp -s "$out/one/$f" "$out/procs/$f" || same=DIFFERENT
 done
 echo "ExpO metric suite (LIME, MAPLE; PF, NF, S, NV) on $points Friedman #1 test points, $(nproc) cores:"
+echo "  medians of ${REPEATS:-5} runs each"
 echo "  1 thread:      ${one} s   (fixed costs, the run without explainers: ${fixed} s)"
 echo "  2 threads:     ${threads} s"
 echo "  2 processes:   ${procs} s"

@@ -258,7 +258,7 @@ batch_size = 16
   EXPECT_NE(run.err.find("budget.toml:19:1: regularizer plugin 'expo_fidelity'"), std::string::npos)
       << run.err;
   EXPECT_NE(run.err.find("16 points x 20 inputs = 320 rows of 10 values exceeds the memory "
-                         "budget ([run] max_rows_per_pass = 262144, max_values_per_pass = 3000)"),
+                         "budget ([run] max_rows_per_pass = 32768, max_values_per_pass = 3000)"),
             std::string::npos)
       << run.err;
   EXPECT_FALSE(fs::exists(scratch() / "budget_out" / "metrics.csv"));

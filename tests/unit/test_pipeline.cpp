@@ -65,7 +65,7 @@ TEST(HostSchemas, DeclareTheDocumentedKeysAndDefaults) {
   EXPECT_EQ(run.string("device"), "cpu");
   EXPECT_EQ(run.string("dtype"), "float32");
   EXPECT_EQ(run.integer("threads"), 0);
-  EXPECT_EQ(run.integer("max_rows_per_pass"), 262144);
+  EXPECT_EQ(run.integer("max_rows_per_pass"), 32768);
   EXPECT_EQ(run_schema()[5].choices, (Strings{"float32", "float64"}));
 
   const Params train = validate(kMlp).train;

@@ -39,7 +39,9 @@ class Context {
   torch::Dtype dtype = torch::kFloat32;
   /// Memory budget: the most rows one forward pass of the model may take. Plugins that expand
   /// points into neighborhoods split their work so no pass exceeds it, nor max_values_per_pass.
-  int64_t max_rows_per_pass = 262144;
+  /// The default keeps a pass's activations (rows × a hundred float32 units) below glibc's
+  /// mmap threshold, so that passes reuse memory instead of faulting in fresh pages each time.
+  int64_t max_rows_per_pass = 32768;
   /// Where log lines go; the host sets it. Default: nowhere.
   std::function<void(LogLevel, const std::string&)> log_sink;
   /// Reports progress of long work (done, total); may be empty.
