@@ -65,9 +65,15 @@ xreg::maple::LeafNeighbors step_forest(const torch::Tensor& x, int64_t trees) {
   return xreg::maple::LeafNeighbors(std::move(forest), matrix_of(x));
 }
 
-/// [P, n]: MAPLE's weight of each training point for each point, as the weighted sums of the
-/// identity's rows.
+/// [P, n]: MAPLE's weight of each training point for each point.
 torch::Tensor weights_of(const xreg::maple::LeafNeighbors& neighbors, const torch::Tensor& x) {
+  return torch::tensor(neighbors.weights(matrix_of(x)), torch::kDouble)
+      .view({x.size(0), neighbors.train_size()});
+}
+
+/// [P, n]: the same weights as the leaf sums of the identity's rows.
+torch::Tensor weights_from_leaf_sums(const xreg::maple::LeafNeighbors& neighbors,
+                                     const torch::Tensor& x) {
   const int64_t n = neighbors.train_size();
   std::vector<double> identity(n * n, 0.0);
   for (int64_t i = 0; i < n; ++i) identity[i * n + i] = 1.0;
@@ -97,6 +103,20 @@ TEST(MapleForest, WeightsOfAnyPointSumToTheNumberOfTrees) {
   // A training point shares its own leaf in every tree.
   EXPECT_TRUE((weights.slice(0, 0, 200).diagonal() >= 40.0 / 200).all().item<bool>());
   EXPECT_TRUE((weights >= 0).all().item<bool>());
+}
+
+TEST(MapleForest, LeafSumsWeighTheTrainingPointsAsTheWeights) {
+  auto train = uniform_points(200, 3, 2);
+  auto neighbors = step_forest(train, 40);
+  auto points = torch::cat({train.slice(0, 0, 20), uniform_points(10, 3, 3)});
+  EXPECT_TRUE(torch::allclose(weights_from_leaf_sums(neighbors, points),
+                              weights_of(neighbors, points), 1e-12, 1e-12));
+}
+
+TEST(MapleForest, SumsAsAProductOnlyWhereTheTrainingSetIsNarrowForTheForest) {
+  auto train = uniform_points(200, 3, 2);
+  EXPECT_TRUE(step_forest(train, 50).dense_sums_cheaper()) << "200 rows, 50 trees";
+  EXPECT_FALSE(step_forest(train, 10).dense_sums_cheaper()) << "200 rows, 10 trees";
 }
 
 TEST(MapleForest, LeavesHoldAtLeastMinLeafTrainingPoints) {
@@ -159,25 +179,36 @@ TEST(Maple, RecoversAnAffineModel) {
   EXPECT_GT(e.diagnostics.at("r2").min().item<double>(), 0.999999);
 }
 
-TEST(Maple, ExplanationsAreTheWeightedRidgeOnItsForestsNeighbors) {
-  // The plugin sums each leaf's statistics; the same forest's weights over every training point
-  // in the dense weighted ridge of the definition must give the same local models.
+/// Forest sizes for which the plugin sums the neighborhoods as one product of weights and
+/// statistics (200 trees on 300 rows) and as leaf sums (20 trees).
+class MapleSums : public ::testing::TestWithParam<int64_t> {};
+
+INSTANTIATE_TEST_SUITE_P(ProductAndLeafSums, MapleSums, ::testing::Values(200, 20));
+
+TEST_P(MapleSums, ExplanationsAreTheWeightedRidgeOnItsForestsNeighbors) {
+  // The same forest's weights over every training point in the dense weighted ridge of the
+  // definition must give the plugin's local models, however it summed the neighborhoods.
   FunctionModel wavy([](const torch::Tensor& x) {
     return (torch::sin(2 * x.narrow(1, 0, 1)) + x.narrow(1, 1, 1) * x.narrow(1, 2, 1)).contiguous();
   });
   auto train = dataset_of(uniform_points(300, 3, 30));
   auto validation = dataset_of(uniform_points(100, 3, 31));
   auto points = uniform_points(40, 3, 32);
-  auto maple = make_plugin<xreg::Explainer>("maple");
+  xreg::Params params;
+  params.set("trees", GetParam());
+  auto maple = make_plugin<xreg::Explainer>("maple", params);
   xreg::Context ctx;
   maple->fit(wavy, train, validation, ctx);
   auto e = maple->explain(wavy, xreg::Batch{points, torch::Tensor(), torch::arange(40)}, ctx);
   auto y = wavy.forward(train.points.x).squeeze(1).contiguous();
+  xreg::maple::ForestOptions options;
+  options.trees = GetParam();
   xreg::maple::RandomForest forest(
       matrix_of(train.points.x),
-      std::vector<double>(y.data_ptr<double>(), y.data_ptr<double>() + y.numel()),
-      xreg::maple::ForestOptions{}, [&](int64_t t) { return ctx.generator("maple/forest", t, 0); });
+      std::vector<double>(y.data_ptr<double>(), y.data_ptr<double>() + y.numel()), options,
+      [&](int64_t t) { return ctx.generator("maple/forest", t, 0); });
   const xreg::maple::LeafNeighbors neighbors(std::move(forest), matrix_of(train.points.x));
+  EXPECT_EQ(neighbors.dense_sums_cheaper(), GetParam() == 200);
   auto retained = e.coefficients.select(1, 0).abs().sum(0).nonzero().squeeze(1);
   ASSERT_GE(retained.size(0), 2) << "a case that keeps features";
   auto dense = xreg::weighted_ridge(train.points.x.index_select(1, retained), y.unsqueeze(1),
@@ -326,6 +357,25 @@ TEST(Maple, RefusesBadParametersAndExplainingBeforeFit) {
   LinearModel f(torch::ones({1, 2}, torch::kDouble), torch::zeros({1}, torch::kDouble));
   EXPECT_ANY_THROW(make_plugin<xreg::Explainer>("maple")->explain(f, normal_points(2, 2, 1).points,
                                                                   xreg::Context{}));
+}
+
+TEST(Maple, RefusesTrainingSetsWhoseStatisticsOutgrowTheMemoryBudget) {
+  // 300 points of 40 values: 300 x 903 float64 statistics, 541,800 float32 values.
+  LinearModel f(torch::ones({1, 40}, torch::kDouble), torch::zeros({1}, torch::kDouble));
+  auto train = normal_points(300, 40, 1);
+  xreg::Context ctx;
+  ctx.max_values_per_pass = 500000;
+  try {
+    make_plugin<xreg::Explainer>("maple")->fit(f, train, normal_points(50, 40, 2), ctx);
+    ADD_FAILURE() << "fitted";
+  } catch (const std::exception& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("300 training points of 40 input values need 270900"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("max_values_per_pass"), std::string::npos) << message;
+  }
+  ctx.max_values_per_pass = 541800;
+  make_plugin<xreg::Explainer>("maple")->fit(f, train, normal_points(50, 40, 2), ctx);
 }
 
 // --- The shared housing model, against the Python reference (peers.md) ----------------------

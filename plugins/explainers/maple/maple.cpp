@@ -56,18 +56,6 @@ torch::Tensor with_intercept(const torch::Tensor& x) {
 /// design a = [1, x] (a values): a aᵀ's upper triangle, a·y, y².
 int64_t statistics_width(int64_t a) { return a * (a + 1) / 2 + a + 1; }
 
-/// Row-major [n, statistics_width]: each training point's statistics; design [n, a], y [n].
-std::vector<double> row_statistics(const torch::Tensor& design, const torch::Tensor& y) {
-  const int64_t a = design.size(1);
-  auto upper = torch::triu_indices(a, a, 0, torch::kLong);
-  auto outer = (design.unsqueeze(2) * design.unsqueeze(1)).flatten(1);
-  auto rows = torch::cat({outer.index_select(1, upper[0] * a + upper[1]), design * y.unsqueeze(1),
-                          y.square().unsqueeze(1)},
-                         1)
-                  .contiguous();
-  return std::vector<double>(rows.data_ptr<double>(), rows.data_ptr<double>() + rows.numel());
-}
-
 /// int64 [a·a]: for entry (r, c) of an a × a symmetric matrix, the position of (min, max) in its
 /// row-major upper triangle.
 torch::Tensor symmetric_from_upper(int64_t a) {
@@ -77,6 +65,25 @@ torch::Tensor symmetric_from_upper(int64_t a) {
   }
   return torch::tensor(position, torch::kLong);
 }
+
+/// Each training point's statistics over a design [n, a] and targets y [n]: the values whose
+/// weighted sums the local models over that design are solved from.
+struct Statistics {
+  Statistics(const torch::Tensor& design, const torch::Tensor& y)
+      : a(design.size(1)), symmetric(symmetric_from_upper(a)) {
+    auto upper = torch::triu_indices(a, a, 0, torch::kLong);
+    auto outer = (design.unsqueeze(2) * design.unsqueeze(1)).flatten(1);
+    auto table = torch::cat({outer.index_select(1, upper[0] * a + upper[1]),
+                             design * y.unsqueeze(1), y.square().unsqueeze(1)},
+                            1)
+                     .contiguous();
+    rows.assign(table.data_ptr<double>(), table.data_ptr<double>() + table.numel());
+  }
+
+  int64_t a;                 ///< the design's columns
+  torch::Tensor symmetric;   ///< symmetric_from_upper(a)
+  std::vector<double> rows;  ///< row-major [n, statistics_width(a)]
+};
 
 /// A point's forest-weighted sums over the training points, from which its local models are
 /// solved (xreg::ridge_from_sums), over the augmented design [1, x] in input order.
@@ -112,15 +119,35 @@ torch::Tensor leading_features(const std::vector<int64_t>& order, int64_t count)
 /// One explained output: its forest's neighborhoods and the features its local models use.
 struct OutputModel {
   LeafNeighbors neighbors;
-  std::vector<double> statistics;  ///< row_statistics of the training points, this output's y
-  torch::Tensor retained;          ///< int64 [r], ascending
+  torch::Tensor retained;  ///< int64 [r], ascending
+  /// Over the design [1, x_retained]; while the features are chosen, over [1, x].
+  Statistics statistics;
 
-  /// The sums of points x [P, d] (float64, CPU).
-  NeighborhoodSums sums(const torch::Tensor& x) const {
-    const int64_t points = x.size(0), a = x.size(1) + 1, upper = a * (a + 1) / 2;
-    auto values = neighbors.weighted_sums(feature_matrix(x), statistics, statistics_width(a));
-    auto sums = torch::from_blob(values.data(), {points, statistics_width(a)}, torch::kDouble);
-    return {sums.narrow(1, 0, upper).index_select(1, symmetric_from_upper(a)).view({points, a, a}),
+  /// The sums over statistics' design of points x [P, d] (float64, CPU) with global indices
+  /// `index` [P]: the product of their weights and the statistics where that is cheaper
+  /// (neighbors.dense_sums_cheaper), laid out by xreg::map_points so that a point's bits do not
+  /// depend on its batch; otherwise from the leaf means. Either way a function of the point
+  /// alone.
+  NeighborhoodSums sums(const torch::Tensor& x, const torch::Tensor& index,
+                        const xreg::Context& ctx) const {
+    const int64_t points = x.size(0), a = statistics.a, upper = a * (a + 1) / 2;
+    const int64_t width = statistics_width(a), n = neighbors.train_size();
+    const FeatureMatrix features = feature_matrix(x);
+    std::vector<double> values;
+    torch::Tensor sums;
+    if (neighbors.dense_sums_cheaper()) {
+      values = neighbors.weights(features);
+      auto table = torch::from_blob(const_cast<double*>(statistics.rows.data()), {n, width},
+                                    torch::kDouble);  // read only
+      auto weights = torch::from_blob(values.data(), {points, 1, n}, torch::kDouble);
+      sums = xreg::map_points(weights, index, ctx, [&](const torch::Tensor& rows) {
+               return rows.mm(table);
+             }).squeeze(1);
+    } else {
+      values = neighbors.weighted_sums(features, statistics.rows, width);
+      sums = torch::from_blob(values.data(), {points, width}, torch::kDouble);
+    }
+    return {sums.narrow(1, 0, upper).index_select(1, statistics.symmetric).view({points, a, a}),
             sums.narrow(1, upper, a).unsqueeze(2).clone(), sums.narrow(1, upper + a, 1).clone()};
   }
 };
@@ -153,6 +180,7 @@ class Maple final : public xreg::Explainer {
     const auto train_x = train.points.x.flatten(1).to(torch::kCPU, torch::kDouble);
     const auto train_targets = fitted_function(model, train.points, ctx);
     features_ = train_x.size(1);
+    train_size_ = train_x.size(0);
     const xreg::Batch* selection = &validation.points;
     if (validation.size() == 0) {
       ctx.log(xreg::LogLevel::warning,
@@ -160,13 +188,14 @@ class Maple final : public xreg::Explainer {
               "split");
       selection = &train.points;
     }
-    auto selection_x = selection->x.flatten(1).to(torch::kCPU, torch::kDouble);
-    auto selection_targets = fitted_function(model, *selection, ctx);
+    refuse_beyond_budget(train.size(), ctx);
+    const Selection selection_split{selection->x.flatten(1).to(torch::kCPU, torch::kDouble),
+                                    selection->index, fitted_function(model, *selection, ctx)};
     const auto design = with_intercept(train_x);
     outputs_.clear();
     for (int64_t column = 0; column < train_targets.size(1); ++column) {
       outputs_.push_back(fit_output(column, design, train_targets.select(1, column).contiguous(),
-                                    selection_x, selection_targets.select(1, column), ctx));
+                                    selection_split, ctx));
     }
   }
 
@@ -194,19 +223,44 @@ class Maple final : public xreg::Explainer {
     return f.squeeze(1).to(torch::kCPU, torch::kDouble);
   }
 
+  /// The points the number of features is chosen on.
+  struct Selection {
+    torch::Tensor x;        ///< [n, d] float64, CPU
+    torch::Tensor index;    ///< [n]: their global indices
+    torch::Tensor targets;  ///< [n, k'] fitted_function
+  };
+
+  /// Refuses a training split whose per-row statistics (row_statistics, float64) would hold more
+  /// than the memory budget of one pass: MAPLE's local models are over every input value, which
+  /// suits tabular data, not images.
+  void refuse_beyond_budget(int64_t rows, const xreg::Context& ctx) const {
+    const int64_t width = statistics_width(features_ + 1);
+    if (2 * rows * width <= ctx.max_values_per_pass) return;
+    throw std::invalid_argument(
+        "maple: " + std::to_string(rows) + " training points of " + std::to_string(features_) +
+        " input values need " + std::to_string(rows * width) +
+        " float64 statistics for their local models, more than the memory budget of " +
+        std::to_string(ctx.max_values_per_pass) +
+        " float32 values ([run] max_values_per_pass); MAPLE is meant for tabular data: explain "
+        "fewer features, fewer training points, or raise the budget");
+  }
+
   /// Output `column`'s forest on the training design [1, x] and targets y [n], and its features.
   OutputModel fit_output(int64_t column, const torch::Tensor& design, const torch::Tensor& y,
-                         const torch::Tensor& selection_x, const torch::Tensor& selection_targets,
-                         const xreg::Context& ctx) const {
+                         const Selection& selection, const xreg::Context& ctx) const {
     const FeatureMatrix train_features = feature_matrix(design.narrow(1, 1, features_));
     xreg::maple::RandomForest forest(
         train_features, std::vector<double>(y.data_ptr<double>(), y.data_ptr<double>() + y.numel()),
         forest_, [&](int64_t tree) { return ctx.generator(kForestStream, tree, column); });
     const auto order = features_by_score(forest.root_feature_scores());
-    OutputModel output{LeafNeighbors(std::move(forest), train_features), row_statistics(design, y),
-                       torch::Tensor()};
-    const int64_t count = select_feature_count(output, order, selection_x, selection_targets, ctx);
+    OutputModel output{LeafNeighbors(std::move(forest), train_features), torch::Tensor(),
+                       Statistics(design, y)};
+    const int64_t count = select_feature_count(output, order, selection.x, selection.index,
+                                               selection.targets.select(1, column), ctx);
     output.retained = leading_features(order, count);
+    // Explanations sum the retained features' statistics only.
+    auto kept = torch::cat({torch::zeros({1}, torch::kLong), output.retained + 1});
+    output.statistics = Statistics(design.index_select(1, kept), y);
     ctx.log(xreg::LogLevel::info, "maple: output " + std::to_string(column) + " keeps " +
                                       std::to_string(count) + " of " +
                                       std::to_string(order.size()) + " features");
@@ -220,6 +274,7 @@ class Maple final : public xreg::Explainer {
   /// serve every c: the factor of a leading block is the leading block of the factor.
   int64_t select_feature_count(const OutputModel& output, const std::vector<int64_t>& order,
                                const torch::Tensor& selection_x,
+                               const torch::Tensor& selection_index,
                                const torch::Tensor& selection_targets,
                                const xreg::Context& ctx) const {
     const int64_t d = static_cast<int64_t>(order.size()), n = selection_x.size(0);
@@ -231,7 +286,8 @@ class Maple final : public xreg::Explainer {
     for (int64_t begin = 0; begin < n; begin += step) {
       auto x = selection_x.slice(0, begin, std::min(n, begin + step));
       auto target = selection_targets.slice(0, begin, std::min(n, begin + step));
-      const NeighborhoodSums sums = output.sums(x).restricted(ordered);
+      auto index = selection_index.slice(0, begin, std::min(n, begin + step));
+      const NeighborhoodSums sums = output.sums(x, index, ctx).restricted(ordered);
       auto [factor, info] = torch::linalg_cholesky_ex(sums.gram + torch::diag(penalty));
       if (info.any().item<bool>()) {
         throw std::invalid_argument(
@@ -257,7 +313,7 @@ class Maple final : public xreg::Explainer {
   xreg::Explanation explain_chunk(xreg::Model& model, const xreg::Batch& points,
                                   const xreg::Context& ctx) const {
     auto x = points.x.flatten(1).to(torch::kCPU, torch::kDouble);
-    LocalModels local = local_models(x);
+    LocalModels local = local_models(x, points.index, ctx);
     xreg::Explanation e;
     e.kind = xreg::Explanation::Kind::linear;
     e.output = output_;
@@ -275,13 +331,14 @@ class Maple final : public xreg::Explainer {
     return e;
   }
 
-  /// Every fitted output's local models at x [P, d] (float64, CPU).
-  LocalModels local_models(const torch::Tensor& x) const {
+  /// Every fitted output's local models at x [P, d] (float64, CPU) of global indices `index`.
+  LocalModels local_models(const torch::Tensor& x, const torch::Tensor& index,
+                           const xreg::Context& ctx) const {
     const int64_t points = x.size(0), d = x.size(1);
     std::vector<torch::Tensor> coefficients, intercepts, r2;
     for (size_t column = 0; column < outputs_.size(); ++column) {
       const OutputModel& output = outputs_[column];
-      const NeighborhoodSums sums = output.sums(x).restricted(output.retained);
+      const NeighborhoodSums sums = output.sums(x, index, ctx);
       auto fit = xreg::ridge_from_sums(sums.gram, sums.moments, sums.y_square, regularization_);
       coefficients.push_back(torch::zeros({points, d}, x.options())
                                  .index_copy_(1, output.retained, fit.coefficients.select(1, 0)));
@@ -310,22 +367,24 @@ class Maple final : public xreg::Explainer {
   }
 
   /// Points per batched solve, so that the solve's tensors stay within the memory budget: for
-  /// each point, its sums and Gram matrices, [a, a] float64 (two float32 values each) a few
-  /// times over.
+  /// each point, its weights over the training points and its sums and Gram matrices, [a, a],
+  /// a few times over, all float64 (two float32 values each).
   int64_t points_per_chunk(const xreg::Context& ctx) const {
-    return std::max<int64_t>(1, ctx.rows_per_pass(8 * (features_ + 1) * (features_ + 1)));
+    return std::max<int64_t>(
+        1, ctx.rows_per_pass(8 * (features_ + 1) * (features_ + 1) + 2 * train_size_));
   }
 
   xreg::maple::ForestOptions forest_;
   double regularization_;
   xreg::OutputMode output_;
-  int64_t features_ = 0;  ///< d: the training points' features, flattened
+  int64_t features_ = 0;    ///< d: the training points' features, flattened
+  int64_t train_size_ = 0;  ///< n: the training points
   std::vector<OutputModel> outputs_;
 };
 
 }  // namespace
 
-XREG_PLUGIN_LIBRARY(xreg::entry<Maple>("maple", "1.2.0",
+XREG_PLUGIN_LIBRARY(xreg::entry<Maple>("maple", "1.3.0",
                                        "MAPLE: ridge surrogates weighted by random-forest leaf "
                                        "co-occurrence",
                                        kParams))

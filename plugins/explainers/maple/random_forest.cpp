@@ -84,7 +84,7 @@ class TreeGrower {
 
   RegressionTree grow() {
     draw_bootstrap();
-    sort_samples_by_feature();
+    list_bootstrap_rows_by_feature();
     const double root_impurity = totals(0, samples_.size()).impurity();
     grow_node(0, samples_.size());
     return RegressionTree(std::move(nodes_), root_impurity);
@@ -177,7 +177,7 @@ class TreeGrower {
 
   /// Every feature's list of the bootstrap rows with their values in (value, row) order; a
   /// node's rows are the range [begin, end) of each list, as of samples_.
-  void sort_samples_by_feature() {
+  void list_bootstrap_rows_by_feature() {
     by_feature_.assign(x_.cols, {});
     for (int64_t feature = 0; feature < x_.cols; ++feature) {
       auto& list = by_feature_[feature];
@@ -220,7 +220,7 @@ class TreeGrower {
   std::vector<int32_t> features_;  ///< permuted in place by the feature draws
   std::vector<double> counts_;     ///< bootstrap multiplicity of every row
   std::vector<int32_t> samples_;   ///< the distinct bootstrap rows, partitioned by node
-  std::vector<std::vector<FeatureValue>> by_feature_;  ///< see sort_samples_by_feature
+  std::vector<std::vector<FeatureValue>> by_feature_;  ///< see list_bootstrap_rows_by_feature
   std::vector<uint8_t> goes_left_;   ///< per row: in the left child of the node being split
   std::vector<FeatureValue> right_;  ///< scratch of split_sorted_samples
   std::vector<RegressionTree::Node> nodes_;
@@ -300,6 +300,30 @@ LeafNeighbors::LeafNeighbors(RandomForest forest, const FeatureMatrix& train)
       for (int32_t i = 0; i < train.rows; ++i) members.points[next[leaf_of[i]]++] = i;
     }
   });
+}
+
+std::vector<double> LeafNeighbors::weights(const FeatureMatrix& points) const {
+  const auto& trees = forest_.trees();
+  std::vector<double> weights(points.rows * train_size_, 0.0);
+  at::parallel_for(0, points.rows, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      double* weight = weights.data() + p * train_size_;
+      for (size_t t = 0; t < trees.size(); ++t) {
+        const LeafMembers& members = members_[t];
+        const int32_t leaf = trees[t].leaf(points.row(p));
+        const int32_t first = members.offsets[leaf], last = members.offsets[leaf + 1];
+        if (first == last) continue;  // a leaf without training points
+        const double share = 1.0 / (last - first);
+        for (int32_t k = first; k < last; ++k) weight[members.points[k]] += share;
+      }
+    }
+  });
+  return weights;
+}
+
+bool LeafNeighbors::dense_sums_cheaper() const {
+  constexpr int64_t kDenseRowsPerTree = 4;
+  return train_size_ <= kDenseRowsPerTree * static_cast<int64_t>(forest_.trees().size());
 }
 
 std::vector<double> LeafNeighbors::weighted_sums(const FeatureMatrix& points,

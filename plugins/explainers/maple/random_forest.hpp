@@ -93,6 +93,17 @@ class LeafNeighbors {
 
   int64_t train_size() const { return train_size_; }
 
+  /// Row-major [points.rows, train_size]: MAPLE's weight w(p, i) of every training point i for
+  /// each point p (see weighted_sums), added tree after tree. A point's weights do not depend on
+  /// the other points.
+  std::vector<double> weights(const FeatureMatrix& points) const;
+
+  /// Whether weighted sums of `width` values per training point cost less as the product of
+  /// weights and values (train_size × width a point, in one matrix product that runs at the
+  /// BLAS's speed) than as weighted_sums (trees × width a point, scattered over leaf means that
+  /// outgrow the caches): on training sets of not many more rows than the forest has trees.
+  bool dense_sums_cheaper() const;
+
   /// Row-major [points.rows, width]: for each point p, Σ_i w(p, i) · values_i over the training
   /// points i, where values is row-major [train_size, width] and w(p, i) = Σ_trees [leaf(p) ==
   /// leaf(i)] / |training points in leaf(p)| is MAPLE's weight (each point's weights sum to the
