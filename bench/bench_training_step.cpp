@@ -5,12 +5,14 @@
 // batch of 16 points with m = 24 neighbors each: expo_fidelity, expo_fidelity_1d, ExpO's own
 // per-point loop (Regularizers.causal written point by point) as the in-run baseline, and the floor
 // of any fidelity step, the model's forward and backward pass over the 384 neighbor rows alone.
+// As in the host's training loop, the minibatch rides on the regularizer's pass (SharedPass).
 // Against the PyTorch peers' plain and batched-fidelity steps measured in this session
 // (XREG_PEERS_JSON).
 #include <cstdio>
 #include <string>
 
 #include "bench_support.hpp"
+#include "xreg/host/run/shared_pass.hpp"
 #include "xreg/host/run/trainer.hpp"
 #include "xreg/sdk/neighborhood.hpp"
 #include "xreg/sdk/regularizer.hpp"
@@ -92,10 +94,14 @@ class TimedTraining {
   void step() {
     optimizer_->zero_grad();
     auto batch = rows(model_batches_.next());
-    auto loss = xreg::task_loss(model_->forward(batch.x), batch.y, xreg::Task::regression);
+    // As the host's training loop: the minibatch shares the regularizer's pass.
+    xreg::SharedPass shared(*model_, batch.x);
+    torch::Tensor penalty;
     if (penalty_) {
-      loss = loss + penalty_->penalty(*model_, rows(regularization_batches_.next()), step_, ctx_);
+      penalty = penalty_->penalty(shared, rows(regularization_batches_.next()), step_, ctx_);
     }
+    auto loss = xreg::task_loss(shared.minibatch_outputs(), batch.y, xreg::Task::regression);
+    if (penalty.defined()) loss = loss + penalty;
     loss.backward();
     optimizer_->step();
     ++step_;

@@ -16,6 +16,7 @@
 #include "xreg/host/cluster/launch.hpp"
 #include "xreg/host/config/host_schemas.hpp"
 #include "xreg/host/errors.hpp"
+#include "xreg/host/run/shared_pass.hpp"
 #include "xreg/host/run/trainer.hpp"
 #include "xreg/sdk/regularizer.hpp"
 
@@ -409,6 +410,63 @@ TEST(Training, RegularizersDrawTheirOwnBatchesOrTheStepsMinibatch) {
   ASSERT_EQ(shared.size(), 5u);
   xreg::BatchStream minibatches(40, 8, ctx, "minibatch");
   for (const auto& batch : shared) EXPECT_TRUE(torch::equal(batch, minibatches.next()));
+}
+
+/// Counts the forward passes of a model and the rows they took.
+class CountingModel final : public xreg::Model {
+ public:
+  explicit CountingModel(xreg::Model& inner) : inner_(inner) {}
+  void build(const xreg::ModelShape& shape, const xreg::Context& ctx) override {
+    inner_.build(shape, ctx);
+  }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    rows.push_back(x.size(0));
+    return inner_.forward(x);
+  }
+  std::vector<torch::Tensor> parameters() override { return inner_.parameters(); }
+  std::vector<torch::Tensor> state() override { return inner_.state(); }
+
+  std::vector<int64_t> rows;  ///< per forward pass
+
+ private:
+  xreg::Model& inner_;
+};
+
+TEST(SharedPass, TheMinibatchRidesOnTheFirstRegularizerPassWithTheSameOutputsAndGradients) {
+  auto model = small_mlp();
+  auto minibatch = torch::randn({8, 2}), neighbors = torch::randn({24, 2});
+  // Separately: two passes.
+  auto separate = model->forward(minibatch).square().sum() + model->forward(neighbors).sum();
+  auto separate_gradients = torch::autograd::grad({separate}, model->parameters());
+  CountingModel counted(*model);
+  xreg::SharedPass shared(counted, minibatch);
+  auto on_neighbors = shared.forward(neighbors);
+  auto again = shared.forward(neighbors);  // later passes are the model's own
+  auto together = shared.minibatch_outputs().square().sum() + on_neighbors.sum();
+  auto shared_gradients = torch::autograd::grad({together}, model->parameters());
+  EXPECT_EQ(counted.rows, (std::vector<int64_t>{32, 24}));
+  EXPECT_TRUE(torch::allclose(on_neighbors, model->forward(neighbors), 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(again, model->forward(neighbors), 1e-6, 1e-6));
+  EXPECT_NEAR(together.item<double>(), separate.item<double>(), 1e-4);
+  for (size_t i = 0; i < shared_gradients.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(shared_gradients[i], separate_gradients[i], 1e-5, 1e-5)) << i;
+  }
+}
+
+TEST(SharedPass, KeepsPassesApartWhereSharingWouldChangeThem) {
+  auto model = small_mlp();
+  auto minibatch = torch::randn({8, 2});
+  CountingModel counted(*model);
+  {
+    xreg::SharedPass shared(counted, minibatch);
+    shared.forward(torch::randn({4, 2}).requires_grad_());  // input gradients: its own graph
+    {
+      torch::NoGradGuard no_grad;
+      shared.forward(torch::randn({4, 2}));  // no gradients to carry the minibatch's
+    }
+    shared.minibatch_outputs();
+  }
+  EXPECT_EQ(counted.rows, (std::vector<int64_t>{4, 4, 8}));
 }
 
 /// A regularizer of a declared form that records the step (`draw`) and the global indices of

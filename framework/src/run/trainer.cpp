@@ -15,6 +15,7 @@
 #include "xreg/host/cluster/cluster.hpp"
 #include "xreg/host/errors.hpp"
 #include "xreg/host/run/checkpoints.hpp"
+#include "xreg/host/run/shared_pass.hpp"
 #include "xreg/sdk/predict.hpp"
 
 namespace xreg {
@@ -284,28 +285,33 @@ torch::Tensor penalty_part(WeightedRegularizer& slot, size_t r, Model& model, co
 }
 
 /// The training loss of one step on `batch`: the model's loss and the weighted penalties, or with
-/// `parallel` this rank's part of them (see train_model).
+/// `parallel` this rank's part of them (see train_model). The minibatch goes through the model
+/// in the first regularizer pass that can take it (SharedPass).
 StepLoss step_loss(Model& model, std::vector<WeightedRegularizer>& regularizers,
                    const Dataset& train, const Batch& batch,
                    std::vector<BatchStream>& regularization_batches, Reduction reduction,
                    int64_t step, const Context& ctx, Cluster* parallel) {
-  torch::Tensor loss;
-  if (parallel == nullptr) {
-    loss = task_loss(model.forward(batch.x), batch.y, train.task, reduction);
-  } else {
-    const Batch part = rank_rows(batch, *parallel);
-    loss = task_loss(model.forward(part.x), part.y, train.task, Reduction::sum);
-    if (reduction == Reduction::mean) loss = loss / static_cast<double>(batch.size());
-  }
-  std::vector<torch::Tensor> terms{loss.detach()};
+  const Batch minibatch = parallel == nullptr ? batch : rank_rows(batch, *parallel);
+  SharedPass shared(model, minibatch.x);
+  std::vector<torch::Tensor> penalties;
   for (size_t r = 0; r < regularizers.size(); ++r) {
     // Every rank draws every regularizer's batch, so that the streams stay in step.
     const Batch regularization_batch =
         regularizers[r].on_minibatch ? batch : rows(train, regularization_batches[r].next());
-    const torch::Tensor term =
+    penalties.push_back(
         parallel
-            ? penalty_part(regularizers[r], r, model, regularization_batch, step, ctx, *parallel)
-            : weighted_penalty(regularizers[r], model, regularization_batch, step, ctx);
+            ? penalty_part(regularizers[r], r, shared, regularization_batch, step, ctx, *parallel)
+            : weighted_penalty(regularizers[r], shared, regularization_batch, step, ctx));
+  }
+  torch::Tensor loss;
+  if (parallel == nullptr) {
+    loss = task_loss(shared.minibatch_outputs(), batch.y, train.task, reduction);
+  } else {
+    loss = task_loss(shared.minibatch_outputs(), minibatch.y, train.task, Reduction::sum);
+    if (reduction == Reduction::mean) loss = loss / static_cast<double>(batch.size());
+  }
+  std::vector<torch::Tensor> terms{loss.detach()};
+  for (const torch::Tensor& term : penalties) {
     if (!term.defined()) {
       terms.push_back(torch::zeros_like(terms.front()));
       continue;
