@@ -2,6 +2,8 @@
 // gradients), exact zero on linear models, batching independence, and its effect in training.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "regularizer_test_support.hpp"
 #include "xreg/host/config/host_schemas.hpp"
 #include "xreg/host/errors.hpp"
@@ -43,17 +45,20 @@ torch::Tensor fidelity_point_by_point(xreg::Model& model, const xreg::Batch& bat
   return torch::stack(values).mean();
 }
 
-void expect_matches_point_by_point(torch::Dtype dtype, bool intercept, double tolerance) {
+/// On `features` inputs with 2 outputs and m = max(20, 2 · features) neighbors.
+void expect_matches_point_by_point(torch::Dtype dtype, bool intercept, double tolerance,
+                                   int64_t features = 6) {
   auto ctx = context_of(dtype);
-  auto model = mlp_model(6, 2, ctx);
-  auto batch = normal_points(16, 6, 1, dtype).points;
+  auto model = mlp_model(features, 2, ctx);
+  auto batch = normal_points(16, features, 1, dtype).points;
+  const int64_t m = std::max<int64_t>(20, 2 * features);
   auto fidelity =
-      make_plugin<xreg::Regularizer>("expo_fidelity", fidelity_params(0.5, 20, intercept));
+      make_plugin<xreg::Regularizer>("expo_fidelity", fidelity_params(0.5, m, intercept));
   for (int64_t draw : {0, 5}) {
     auto batched = fidelity->penalty(*model, batch, draw, ctx);
     EXPECT_EQ(batched.scalar_type(), dtype);
     EXPECT_TRUE(same_penalty(batched,
-                             fidelity_point_by_point(*model, batch, 20, intercept, draw, ctx),
+                             fidelity_point_by_point(*model, batch, m, intercept, draw, ctx),
                              *model, tolerance));
   }
 }
@@ -66,6 +71,27 @@ TEST(ExpoFidelity, IsTheReferenceComputationPointByPointInFloat64) {
 TEST(ExpoFidelity, IsTheReferenceComputationPointByPointInFloat32) {
   expect_matches_point_by_point(torch::kFloat, true, 1e-5);
   expect_matches_point_by_point(torch::kFloat, false, 1e-5);
+}
+
+TEST(ExpoFidelity, WideDesignsAreFitAsTheReferenceToo) {
+  // 40 features: past the columns that plain loops fit, by batched BLAS and LAPACK calls.
+  expect_matches_point_by_point(torch::kDouble, true, 1e-10, 40);
+  expect_matches_point_by_point(torch::kFloat, true, 1e-5, 40);
+}
+
+TEST(ExpoFidelity, ANonFiniteDesignIsRefusedHoweverWide) {
+  for (int64_t features : {6, 40}) {  // the loops and the batched calls
+    auto ctx = context_of(torch::kDouble);
+    auto model = mlp_model(features, 1, ctx);
+    auto batch = normal_points(4, features, 1).points;
+    batch.x[2][1] = std::numeric_limits<double>::quiet_NaN();
+    try {
+      make_plugin<xreg::Regularizer>("expo_fidelity")->penalty(*model, batch, 0, ctx);
+      ADD_FAILURE() << "fitted " << features << " features";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find("non-finite values"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(ExpoFidelity, DefaultsToExpoSettings) {

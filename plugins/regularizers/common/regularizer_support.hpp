@@ -3,6 +3,7 @@
 /// neighbors of a batch in one differentiable pass, the residual of ExpO's local linear fits
 /// (shared by ExpO-Fidelity and 1D-Fidelity), and the weight matrices that L1/L2 penalize.
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,27 +37,133 @@ inline torch::Tensor with_intercept(const torch::Tensor& z) {
   return torch::cat({z, torch::ones_like(z.narrow(2, 0, 1))}, 2);
 }
 
+namespace detail {
+
+/// Designs of at most this many columns are fit by the loops below; wider ones by batched BLAS
+/// and LAPACK calls, whose fixed cost per call outweighs such small systems' arithmetic.
+constexpr int64_t kSmallFitColumns = 32;
+
+/// The lower Cholesky factors [N, p, p] of DᵀD for the designs d [N, m, p] (float64,
+/// contiguous), by plain loops; throws std::invalid_argument for a non-positive or non-finite
+/// pivot (dependent columns, non-finite values).
+inline torch::Tensor gram_factors(const torch::Tensor& d) {
+  const int64_t n = d.size(0), m = d.size(1), p = d.size(2);
+  auto factors = torch::zeros({n, p, p}, d.options());
+  const double* design = d.data_ptr<double>();
+  double* all = factors.data_ptr<double>();
+  for (int64_t point = 0; point < n; ++point) {
+    const double* rows = design + point * m * p;
+    double* l = all + point * p * p;
+    for (int64_t i = 0; i < m; ++i) {  // the lower triangle of DᵀD
+      for (int64_t a = 0; a < p; ++a) {
+        for (int64_t b = 0; b <= a; ++b) l[a * p + b] += rows[i * p + a] * rows[i * p + b];
+      }
+    }
+    for (int64_t j = 0; j < p; ++j) {
+      double pivot = l[j * p + j];
+      for (int64_t q = 0; q < j; ++q) pivot -= l[j * p + q] * l[j * p + q];
+      if (!(pivot > 0) || !std::isfinite(pivot)) {
+        throw std::invalid_argument(
+            "the local linear fit's design has linearly dependent columns or non-finite values");
+      }
+      l[j * p + j] = std::sqrt(pivot);
+      for (int64_t i = j + 1; i < p; ++i) {
+        double entry = l[i * p + j];
+        for (int64_t q = 0; q < j; ++q) entry -= l[i * p + q] * l[j * p + q];
+        l[i * p + j] = entry / l[j * p + j];
+      }
+    }
+  }
+  return factors;
+}
+
+/// (I − D (DᵀD)⁻¹ Dᵀ) y per point, for designs d [N, m, p] and their gram_factors (float64), and
+/// y [N, m, k] of any floating dtype, which the result keeps.
+inline torch::Tensor project_out(const torch::Tensor& d, const torch::Tensor& factors,
+                                 const torch::Tensor& y) {
+  const int64_t n = d.size(0), m = d.size(1), p = d.size(2), k = y.size(2);
+  auto values = y.to(torch::kDouble).contiguous();
+  auto residuals = torch::empty_like(values);
+  const double* design = d.data_ptr<double>();
+  const double* all = factors.data_ptr<double>();
+  const double* in = values.data_ptr<double>();
+  double* out = residuals.data_ptr<double>();
+  std::vector<double> coefficients(p);
+  for (int64_t point = 0; point < n; ++point) {
+    const double* rows = design + point * m * p;
+    const double* l = all + point * p * p;
+    for (int64_t c = 0; c < k; ++c) {
+      const double* column = in + point * m * k + c;
+      for (int64_t a = 0; a < p; ++a) {  // Dᵀy
+        double sum = 0;
+        for (int64_t i = 0; i < m; ++i) sum += rows[i * p + a] * column[i * k];
+        coefficients[a] = sum;
+      }
+      for (int64_t a = 0; a < p; ++a) {  // L z = Dᵀy
+        for (int64_t q = 0; q < a; ++q) coefficients[a] -= l[a * p + q] * coefficients[q];
+        coefficients[a] /= l[a * p + a];
+      }
+      for (int64_t a = p - 1; a >= 0; --a) {  // Lᵀ β = z
+        for (int64_t q = a + 1; q < p; ++q) coefficients[a] -= l[q * p + a] * coefficients[q];
+        coefficients[a] /= l[a * p + a];
+      }
+      double* residual = out + point * m * k + c;
+      for (int64_t i = 0; i < m; ++i) {
+        double fitted = 0;
+        for (int64_t a = 0; a < p; ++a) fitted += rows[i * p + a] * coefficients[a];
+        residual[i * k] = column[i * k] - fitted;
+      }
+    }
+  }
+  return residuals.to(y.scalar_type());
+}
+
+/// y ↦ (I − P) y with the projection P of fixed designs: the same map takes the gradient back,
+/// as I − P is symmetric. Once differentiable (the penalties' gradients are taken once).
+struct ProjectOut : public torch::autograd::Function<ProjectOut> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& y,
+                               const torch::Tensor& d, const torch::Tensor& factors) {
+    ctx->saved_data["design"] = d;
+    ctx->saved_data["factors"] = factors;
+    return project_out(d, factors, y);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list gradients) {
+    return {project_out(ctx->saved_data["design"].toTensor(), ctx->saved_data["factors"].toTensor(),
+                        gradients[0].contiguous()),
+            torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace detail
+
 /// The residuals r = y − ŷ [N, m, k] of the least-squares fits of y [N, m, k] on `design`
 /// [N, m, p], one fit per point and all outputs at once, with the projection held constant as
-/// ExpO's stop_gradient holds it: ŷ = D (DᵀD)⁻¹ Dᵀ y, the map (DᵀD)⁻¹Dᵀ from the normal
-/// equations (a batched Cholesky factor) without gradients, and applied, in float64 (whose
-/// precision absorbs the squared condition number of any design of sampled neighbors and the
-/// cancellation of an intercept far from the neighbors' spread), so that the gradient flows
-/// through y directly and through the fitted coefficients. Needs m > p, independent columns:
-/// throws std::invalid_argument otherwise.
+/// ExpO's stop_gradient holds it: ŷ = D (DᵀD)⁻¹ Dᵀ y, from the normal equations' Cholesky factor
+/// without gradients, in float64 (whose precision absorbs the squared condition number of any
+/// design of sampled neighbors and the cancellation of an intercept far from the neighbors'
+/// spread), so that the gradient flows through y directly and through the fitted coefficients.
+/// Designs of up to detail::kSmallFitColumns columns are fit by plain loops, wider ones by
+/// batched BLAS and LAPACK calls. Needs m > p, independent columns: throws
+/// std::invalid_argument otherwise.
 inline torch::Tensor local_fit_residual(const torch::Tensor& design, const torch::Tensor& y) {
-  torch::Tensor d, map;
+  torch::Tensor d, factors, map;
   {
     torch::NoGradGuard constant;
-    d = design.to(torch::kDouble);
-    const auto transposed = d.transpose(1, 2);
-    const auto [factor, info] = torch::linalg_cholesky_ex(torch::bmm(transposed, d));
-    if (info.ne(0).any().item<bool>()) {
-      throw std::invalid_argument(
-          "the local linear fit's design has linearly dependent columns or non-finite values");
+    d = design.to(torch::kDouble).contiguous();
+    if (d.size(2) <= detail::kSmallFitColumns) {
+      factors = detail::gram_factors(d);
+    } else {
+      const auto transposed = d.transpose(1, 2);
+      const auto [factor, info] = torch::linalg_cholesky_ex(torch::bmm(transposed, d));
+      if (info.ne(0).any().item<bool>() || !factor.isfinite().all().item<bool>()) {
+        throw std::invalid_argument(
+            "the local linear fit's design has linearly dependent columns or non-finite values");
+      }
+      map = torch::bmm(torch::cholesky_inverse(factor), transposed);
     }
-    map = torch::bmm(torch::cholesky_inverse(factor), transposed);
   }
+  if (factors.defined()) return detail::ProjectOut::apply(y.contiguous(), d, factors);
   return y - torch::bmm(d, torch::bmm(map, y.to(torch::kDouble))).to(y.dtype());
 }
 

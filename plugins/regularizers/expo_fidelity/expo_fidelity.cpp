@@ -62,5 +62,5 @@ class ExpoFidelity final : public xreg::Regularizer {
 }  // namespace
 
 XREG_PLUGIN_LIBRARY(xreg::entry<ExpoFidelity>(
-    "expo_fidelity", "1.2.0",
+    "expo_fidelity", "1.3.0",
     "ExpO-Fidelity: mean squared residual of local linear fits on Gaussian neighbors", kParams))

@@ -55,6 +55,6 @@ class ExpoFidelity1d final : public xreg::Regularizer {
 }  // namespace
 
 XREG_PLUGIN_LIBRARY(xreg::entry<ExpoFidelity1d>(
-    "expo_fidelity_1d", "1.2.0",
+    "expo_fidelity_1d", "1.3.0",
     "ExpO-1D-Fidelity: mean squared residual of 1-D local fits along one random coordinate",
     kParams))
