@@ -129,6 +129,9 @@ struct ProjectOut : public torch::autograd::Function<ProjectOut> {
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list gradients) {
+    if (torch::GradMode::is_enabled()) {
+      throw std::logic_error("the local fit's residual is differentiable once (no create_graph)");
+    }
     return {project_out(ctx->saved_data["design"].toTensor(), ctx->saved_data["factors"].toTensor(),
                         gradients[0].contiguous()),
             torch::Tensor(), torch::Tensor()};
