@@ -95,7 +95,7 @@ class TimedTraining {
     optimizer_->zero_grad();
     auto batch = rows(model_batches_.next());
     // As the host's training loop: the minibatch shares the regularizer's pass.
-    xreg::SharedPass shared(*model_, batch.x);
+    xreg::SharedPass shared(*model_, batch.x, ctx_.rows_per_pass(batch.x.size(1)));
     torch::Tensor penalty;
     if (penalty_) {
       penalty = penalty_->penalty(shared, rows(regularization_batches_.next()), step_, ctx_);

@@ -223,6 +223,32 @@ TEST_P(MapleSums, ExplanationsAreTheWeightedRidgeOnItsForestsNeighbors) {
   EXPECT_LT((dense.r2 - e.diagnostics.at("r2")).abs().max().item<double>(), 1e-9);
 }
 
+TEST_P(MapleSums, AnyBatchingOfScatteredIndicesGivesTheSameBitsInFloat64) {
+  FunctionModel wavy([](const torch::Tensor& x) {
+    return (torch::sin(2 * x.narrow(1, 0, 1)) + x.narrow(1, 1, 1) * x.narrow(1, 2, 1)).contiguous();
+  });
+  auto train = dataset_of(uniform_points(300, 3, 40));
+  auto validation = dataset_of(uniform_points(100, 3, 41));
+  // Indices far apart and out of order, as a rank's block or a metric's perturbed copies.
+  auto points = xreg::Batch{uniform_points(61, 3, 42), torch::Tensor(),
+                            (torch::arange(61) * 7919 + 1000003).flip(0)};
+  xreg::Params params;
+  params.set("trees", GetParam());
+  auto maple = make_plugin<xreg::Explainer>("maple", params);
+  xreg::Context ctx;
+  maple->fit(wavy, train, validation, ctx);
+  auto whole = maple->explain(wavy, points, ctx);
+  std::vector<xreg::Explanation> parts;
+  for (int64_t begin = 0; begin < 61; begin += 13) {
+    parts.push_back(
+        maple->explain(wavy, points.slice(begin, std::min<int64_t>(61, begin + 13)), ctx));
+  }
+  auto in_parts = xreg::concatenate(parts);
+  EXPECT_TRUE(torch::equal(whole.coefficients, in_parts.coefficients));
+  EXPECT_TRUE(torch::equal(whole.intercepts, in_parts.intercepts));
+  EXPECT_TRUE(torch::equal(whole.diagnostics.at("r2"), in_parts.diagnostics.at("r2")));
+}
+
 TEST(Maple, PredictsAStepFromTheRightSide) {
   FunctionModel step([](const torch::Tensor& x) { return (x.narrow(1, 0, 1) > 0).to(x.dtype()); });
   auto train = dataset_of(uniform_points(300, 2, 5));
@@ -360,21 +386,23 @@ TEST(Maple, RefusesBadParametersAndExplainingBeforeFit) {
 }
 
 TEST(Maple, RefusesTrainingSetsWhoseStatisticsOutgrowTheMemoryBudget) {
-  // 300 points of 40 values: 300 x 903 float64 statistics, 541,800 float32 values.
+  // 300 points of 40 values, a = 41: 300 x (41² + 2 x 903) float64 while the statistics are
+  // built, 2,092,200 float32 values.
   LinearModel f(torch::ones({1, 40}, torch::kDouble), torch::zeros({1}, torch::kDouble));
   auto train = normal_points(300, 40, 1);
   xreg::Context ctx;
-  ctx.max_values_per_pass = 500000;
+  ctx.max_values_per_pass = 2000000;
   try {
     make_plugin<xreg::Explainer>("maple")->fit(f, train, normal_points(50, 40, 2), ctx);
     ADD_FAILURE() << "fitted";
   } catch (const std::exception& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("300 training points of 40 input values need 270900"), std::string::npos)
+    EXPECT_NE(message.find("300 training points of 40 input values take 2092200"),
+              std::string::npos)
         << message;
     EXPECT_NE(message.find("max_values_per_pass"), std::string::npos) << message;
   }
-  ctx.max_values_per_pass = 541800;
+  ctx.max_values_per_pass = 2092200;
   make_plugin<xreg::Explainer>("maple")->fit(f, train, normal_points(50, 40, 2), ctx);
 }
 

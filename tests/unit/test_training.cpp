@@ -412,10 +412,12 @@ TEST(Training, RegularizersDrawTheirOwnBatchesOrTheStepsMinibatch) {
   for (const auto& batch : shared) EXPECT_TRUE(torch::equal(batch, minibatches.next()));
 }
 
-/// Counts the forward passes of a model and the rows they took.
+/// Counts the forward passes of a model and the rows they took; with `buffer`, its state holds a
+/// tensor besides its parameters, as batch norm's running statistics.
 class CountingModel final : public xreg::Model {
  public:
-  explicit CountingModel(xreg::Model& inner) : inner_(inner) {}
+  explicit CountingModel(xreg::Model& inner, bool buffer = false)
+      : inner_(inner), buffer_(buffer ? torch::zeros({3}) : torch::Tensor()) {}
   void build(const xreg::ModelShape& shape, const xreg::Context& ctx) override {
     inner_.build(shape, ctx);
   }
@@ -424,12 +426,26 @@ class CountingModel final : public xreg::Model {
     return inner_.forward(x);
   }
   std::vector<torch::Tensor> parameters() override { return inner_.parameters(); }
-  std::vector<torch::Tensor> state() override { return inner_.state(); }
+  std::vector<torch::Tensor> state() override {
+    auto state = inner_.state();
+    if (buffer_.defined()) state.push_back(buffer_);
+    return state;
+  }
 
   std::vector<int64_t> rows;  ///< per forward pass
 
  private:
   xreg::Model& inner_;
+  torch::Tensor buffer_;
+};
+
+/// 0.01 × the mean squared output of the model on the batch: one forward pass of its rows.
+class SquaredOutputs final : public xreg::Regularizer {
+ public:
+  torch::Tensor penalty(xreg::Model& model, const xreg::Batch& batch, int64_t,
+                        const xreg::Context&) override {
+    return 0.01 * model.forward(batch.x).square().mean();
+  }
 };
 
 TEST(SharedPass, TheMinibatchRidesOnTheFirstRegularizerPassWithTheSameOutputsAndGradients) {
@@ -439,7 +455,7 @@ TEST(SharedPass, TheMinibatchRidesOnTheFirstRegularizerPassWithTheSameOutputsAnd
   auto separate = model->forward(minibatch).square().sum() + model->forward(neighbors).sum();
   auto separate_gradients = torch::autograd::grad({separate}, model->parameters());
   CountingModel counted(*model);
-  xreg::SharedPass shared(counted, minibatch);
+  xreg::SharedPass shared(counted, minibatch, 1000);
   auto on_neighbors = shared.forward(neighbors);
   auto again = shared.forward(neighbors);  // later passes are the model's own
   auto together = shared.minibatch_outputs().square().sum() + on_neighbors.sum();
@@ -458,7 +474,7 @@ TEST(SharedPass, KeepsPassesApartWhereSharingWouldChangeThem) {
   auto minibatch = torch::randn({8, 2});
   CountingModel counted(*model);
   {
-    xreg::SharedPass shared(counted, minibatch);
+    xreg::SharedPass shared(counted, minibatch, 1000);
     shared.forward(torch::randn({4, 2}).requires_grad_());  // input gradients: its own graph
     {
       torch::NoGradGuard no_grad;
@@ -467,6 +483,45 @@ TEST(SharedPass, KeepsPassesApartWhereSharingWouldChangeThem) {
     shared.minibatch_outputs();
   }
   EXPECT_EQ(counted.rows, (std::vector<int64_t>{4, 4, 8}));
+  counted.rows.clear();
+  {
+    xreg::SharedPass within_budget(counted, minibatch, 11);
+    within_budget.forward(torch::randn({4, 2}));  // 12 rows together: over the budget
+    within_budget.minibatch_outputs();
+    xreg::SharedPass not_shared(counted, minibatch, 1000, /*share=*/false);
+    not_shared.forward(torch::randn({4, 2}));
+    not_shared.minibatch_outputs();
+  }
+  EXPECT_EQ(counted.rows, (std::vector<int64_t>{4, 8, 4, 8}));
+}
+
+TEST(SharedPass, TrainingSharesPassesOnlyForModelsWithoutBuffers) {
+  auto train = linear_data(40, 0);
+  xreg::Dataset no_validation = train;
+  no_validation.points = train.points.slice(0, 0);
+  auto settings = train_settings(1);
+  settings.set("batch_size", int64_t{8});
+  const xreg::Context ctx;
+  for (bool buffer : {false, true}) {
+    auto model = small_mlp();
+    CountingModel counted(*model, buffer);
+    xreg::WeightedRegularizer slot;
+    slot.name = "squares";
+    slot.regularizer = std::make_shared<SquaredOutputs>();
+    slot.batch_size = 5;
+    std::vector<xreg::WeightedRegularizer> slots{slot};
+    xreg::train_model(counted, slots, train, no_validation, settings, ctx);
+    // 40 / 8 = 5 steps: each one pass of 8 + 5 rows, or a pass of 5 and then one of 8.
+    std::vector<int64_t> expected;
+    for (int step = 0; step < 5; ++step) {
+      if (buffer) {
+        expected.insert(expected.end(), {5, 8});
+      } else {
+        expected.push_back(13);
+      }
+    }
+    EXPECT_EQ(counted.rows, expected) << (buffer ? "with a buffer" : "parameters only");
+  }
 }
 
 /// A regularizer of a declared form that records the step (`draw`) and the global indices of

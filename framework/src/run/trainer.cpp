@@ -285,14 +285,15 @@ torch::Tensor penalty_part(WeightedRegularizer& slot, size_t r, Model& model, co
 }
 
 /// The training loss of one step on `batch`: the model's loss and the weighted penalties, or with
-/// `parallel` this rank's part of them (see train_model). The minibatch goes through the model
-/// in the first regularizer pass that can take it (SharedPass).
+/// `parallel` this rank's part of them (see train_model). With `share_passes`, the minibatch goes
+/// through the model in the first regularizer pass that can take it (SharedPass).
 StepLoss step_loss(Model& model, std::vector<WeightedRegularizer>& regularizers,
                    const Dataset& train, const Batch& batch,
                    std::vector<BatchStream>& regularization_batches, Reduction reduction,
-                   int64_t step, const Context& ctx, Cluster* parallel) {
+                   int64_t step, const Context& ctx, Cluster* parallel, bool share_passes) {
   const Batch minibatch = parallel == nullptr ? batch : rank_rows(batch, *parallel);
-  SharedPass shared(model, minibatch.x);
+  SharedPass shared(model, minibatch.x, ctx.rows_per_pass(values_per_entry(minibatch.x, 1)),
+                    share_passes);
   std::vector<torch::Tensor> penalties;
   for (size_t r = 0; r < regularizers.size(); ++r) {
     // Every rank draws every regularizer's batch, so that the streams stay in step.
@@ -513,6 +514,9 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
   model.set_training(false);
   calibrate_weights(model, regularizers, validation, ctx);
   const torch::Tensor flat = flatten_parameters(model);
+  // A model with buffers besides its parameters (batch norm's running statistics) may mix the
+  // rows of a pass in training: its minibatch and regularizers' rows then go in passes apart.
+  const bool share_passes = model.state().size() == model.parameters().size();
   std::vector<torch::Tensor> optimized =
       flat.defined() ? std::vector<torch::Tensor>{flat} : model.parameters();
   auto optimizer = make_optimizer(optimized, settings);
@@ -572,7 +576,7 @@ TrainResult train_model(Model& model, std::vector<WeightedRegularizer>& regulari
       zero_gradients(optimized);
       const Batch batch = rows(train, model_batches.next());
       StepLoss loss = step_loss(model, regularizers, train, batch, regularization_batches,
-                                reduction, loop.step, ctx, data_parallel);
+                                reduction, loop.step, ctx, data_parallel, share_passes);
       loss.total.backward();
       if (data_parallel) {
         std::vector<torch::Tensor> summed = gradients_of(optimized);

@@ -176,6 +176,7 @@ class Maple final : public xreg::Explainer {
   /// validation split (on the training split when there is no validation split).
   void fit(xreg::Model& model, const xreg::Dataset& train, const xreg::Dataset& validation,
            const xreg::Context& ctx) override {
+    outputs_.clear();  // a refused fit leaves no half of another
     if (train.size() == 0) throw std::invalid_argument("maple needs a training split");
     const auto train_x = train.points.x.flatten(1).to(torch::kCPU, torch::kDouble);
     const auto train_targets = fitted_function(model, train.points, ctx);
@@ -230,19 +231,21 @@ class Maple final : public xreg::Explainer {
     torch::Tensor targets;  ///< [n, k'] fitted_function
   };
 
-  /// Refuses a training split whose per-row statistics (row_statistics, float64) would hold more
-  /// than the memory budget of one pass: MAPLE's local models are over every input value, which
-  /// suits tabular data, not images.
+  /// Refuses a training split whose per-row Statistics would outgrow the memory budget of one
+  /// pass while they are built (each row's a aᵀ, then the table twice: float64, two float32
+  /// values each): MAPLE's local models are over every input value, which suits tabular data,
+  /// not images.
   void refuse_beyond_budget(int64_t rows, const xreg::Context& ctx) const {
-    const int64_t width = statistics_width(features_ + 1);
-    if (2 * rows * width <= ctx.max_values_per_pass) return;
+    const int64_t a = features_ + 1;
+    const int64_t values = 2 * rows * (a * a + 2 * statistics_width(a));
+    if (values <= ctx.max_values_per_pass) return;
     throw std::invalid_argument(
-        "maple: " + std::to_string(rows) + " training points of " + std::to_string(features_) +
-        " input values need " + std::to_string(rows * width) +
-        " float64 statistics for their local models, more than the memory budget of " +
+        "maple: the local models' statistics of " + std::to_string(rows) + " training points of " +
+        std::to_string(features_) + " input values take " + std::to_string(values) +
+        " float32 values of memory, more than the budget of " +
         std::to_string(ctx.max_values_per_pass) +
-        " float32 values ([run] max_values_per_pass); MAPLE is meant for tabular data: explain "
-        "fewer features, fewer training points, or raise the budget");
+        " ([run] max_values_per_pass); MAPLE is meant for tabular data: explain fewer features, "
+        "fewer training points, or raise the budget");
   }
 
   /// Output `column`'s forest on the training design [1, x] and targets y [n], and its features.

@@ -98,10 +98,11 @@ class LeafNeighbors {
   /// the other points.
   std::vector<double> weights(const FeatureMatrix& points) const;
 
-  /// Whether weighted sums of `width` values per training point cost less as the product of
-  /// weights and values (train_size × width a point, in one matrix product that runs at the
-  /// BLAS's speed) than as weighted_sums (trees × width a point, scattered over leaf means that
-  /// outgrow the caches): on training sets of not many more rows than the forest has trees.
+  /// Whether weighted sums of values per training point cost less as the product of the weights
+  /// and the values (train_size values a point for each value column, in one matrix product at
+  /// the BLAS's speed) than as weighted_sums (trees values a point for each column, scattered
+  /// over leaf means that outgrow the caches): on training sets of not many more rows than the
+  /// forest has trees.
   bool dense_sums_cheaper() const;
 
   /// Row-major [points.rows, width]: for each point p, Σ_i w(p, i) · values_i over the training

@@ -118,23 +118,20 @@ inline torch::Tensor project_out(const torch::Tensor& d, const torch::Tensor& fa
   return residuals.to(y.scalar_type());
 }
 
-/// y ↦ (I − P) y with the projection P of fixed designs: the same map takes the gradient back,
-/// as I − P is symmetric. Once differentiable (the penalties' gradients are taken once).
+/// y ↦ (I − P) y with the projection P of fixed designs (CPU, float64): the same map takes the
+/// gradient back, as I − P is symmetric, and is itself differentiable the same way, so
+/// derivatives of any order are right.
 struct ProjectOut : public torch::autograd::Function<ProjectOut> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& y,
                                const torch::Tensor& d, const torch::Tensor& factors) {
-    ctx->saved_data["design"] = d;
-    ctx->saved_data["factors"] = factors;
+    ctx->save_for_backward({d, factors});
     return project_out(d, factors, y);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list gradients) {
-    if (torch::GradMode::is_enabled()) {
-      throw std::logic_error("the local fit's residual is differentiable once (no create_graph)");
-    }
-    return {project_out(ctx->saved_data["design"].toTensor(), ctx->saved_data["factors"].toTensor(),
-                        gradients[0].contiguous()),
-            torch::Tensor(), torch::Tensor()};
+    const auto saved = ctx->get_saved_variables();
+    return {ProjectOut::apply(gradients[0].contiguous(), saved[0], saved[1]), torch::Tensor(),
+            torch::Tensor()};
   }
 };
 
@@ -146,15 +143,15 @@ struct ProjectOut : public torch::autograd::Function<ProjectOut> {
 /// without gradients, in float64 (whose precision absorbs the squared condition number of any
 /// design of sampled neighbors and the cancellation of an intercept far from the neighbors'
 /// spread), so that the gradient flows through y directly and through the fitted coefficients.
-/// Designs of up to detail::kSmallFitColumns columns are fit by plain loops, wider ones by
-/// batched BLAS and LAPACK calls. Needs m > p, independent columns: throws
-/// std::invalid_argument otherwise.
+/// Designs of up to detail::kSmallFitColumns columns on the CPU are fit by plain loops, wider
+/// ones and those on other devices by batched BLAS and LAPACK calls. Needs m > p, independent
+/// columns: throws std::invalid_argument otherwise.
 inline torch::Tensor local_fit_residual(const torch::Tensor& design, const torch::Tensor& y) {
   torch::Tensor d, factors, map;
   {
     torch::NoGradGuard constant;
     d = design.to(torch::kDouble).contiguous();
-    if (d.size(2) <= detail::kSmallFitColumns) {
+    if (d.is_cpu() && d.size(2) <= detail::kSmallFitColumns) {
       factors = detail::gram_factors(d);
     } else {
       const auto transposed = d.transpose(1, 2);

@@ -15,16 +15,17 @@ namespace xreg {
 /// together, and the minibatch's outputs are kept for the model's loss: one forward and one
 /// backward pass instead of two, which on ExpO-Fidelity's 384 neighbor rows and a minibatch of
 /// 128 saves about a fifth of the two passes' time. Each row's outputs are the model's for that
-/// row alone, as every built-in model computes them; a model whose rows interact in training
-/// (batch norm) sees the two sets of rows as one batch. Every other call goes to the model.
+/// row alone, as every built-in model computes them; a model whose rows could interact in
+/// training (batch norm keeps buffers: Model::state() holds more than its parameters) is not
+/// shared (see train_model). Every other call goes to the model.
 ///
 /// Not thread safe; lives for one step.
 class SharedPass final : public Model {
  public:
-  /// `model` and the step's minibatch inputs x [B, d...], which the pass may prepend to a
-  /// regularizer's rows.
-  SharedPass(Model& model, torch::Tensor minibatch)
-      : model_(model), minibatch_(std::move(minibatch)) {}
+  /// `model` and the step's minibatch inputs x [B, d...], which a pass of at most `max_rows`
+  /// rows in all may prepend to a regularizer's rows; with `share` false, never.
+  SharedPass(Model& model, torch::Tensor minibatch, int64_t max_rows, bool share = true)
+      : model_(model), minibatch_(std::move(minibatch)), max_rows_(share ? max_rows : 0) {}
 
   void build(const ModelShape& shape, const Context& ctx) override { model_.build(shape, ctx); }
 
@@ -53,13 +54,15 @@ class SharedPass final : public Model {
 
  private:
   bool shares_pass(const torch::Tensor& x) const {
-    return torch::GradMode::is_enabled() && !x.requires_grad() && x.dim() == minibatch_.dim() &&
+    return minibatch_.size(0) + x.size(0) <= max_rows_ && torch::GradMode::is_enabled() &&
+           !x.requires_grad() && x.dim() == minibatch_.dim() &&
            x.sizes().slice(1) == minibatch_.sizes().slice(1) &&
            x.scalar_type() == minibatch_.scalar_type() && x.device() == minibatch_.device();
   }
 
   Model& model_;
   torch::Tensor minibatch_;
+  int64_t max_rows_;
   torch::Tensor outputs_;  ///< the minibatch's, once computed
 };
 
